@@ -1,0 +1,47 @@
+# A thin layer over meson. The README's two commands are `make demo` and
+# `make check`.
+BUILD ?= build
+FUZZ_SECONDS ?= 30
+MESON_SETUP = meson setup --wipe
+WERROR = -Dwerror=true
+
+.PHONY: all deps demo check test test-sanitize test-install fuzz bench clean
+
+all: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
+	meson compile -C $(BUILD)
+
+deps:
+	@tools/install-deps.sh
+
+# The main job on the bundled defaults: a GRU forecaster over a CSV series.
+demo: all
+	$(BUILD)/cli/rnnstream apply -m models/demo-forecast.safetensors -i models/demo-input.csv
+
+# Everything CI runs: tests with warnings as errors, again under
+# AddressSanitizer + UBSan, an out-of-tree plugin built against the
+# installed headers, and each fuzzer for FUZZ_SECONDS.
+check: deps test test-sanitize test-install fuzz
+
+test:
+	$(MESON_SETUP) build-check $(WERROR) >/dev/null
+	meson test -C build-check --print-errorlogs
+
+test-sanitize:
+	$(MESON_SETUP) build-asan $(WERROR) -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+	meson test -C build-asan --print-errorlogs --timeout-multiplier 3
+
+test-install:
+	tests/install/test-install.sh build-check
+
+fuzz:
+	CC=clang $(MESON_SETUP) build-fuzz $(WERROR) -Dfuzzing=true -Db_sanitize=address,undefined \
+	  -Db_lundef=false >/dev/null
+	meson compile -C build-fuzz
+	tools/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+bench: all
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-check build-asan build-fuzz

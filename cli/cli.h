@@ -1,0 +1,32 @@
+/* Shared pieces of the rnnstream command-line tool. */
+#ifndef RS_CLI_H
+#define RS_CLI_H
+
+#include <glib.h>
+
+/* Exit codes of every subcommand. */
+enum {
+  RS_EXIT_OK = 0,
+  RS_EXIT_FAILURE = 1,   /* bad input, unreadable model, failed output */
+  RS_EXIT_USAGE = 2      /* bad command line */
+};
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  int (*run) (int argc, char **argv);
+} RsCommand;
+
+int rs_cmd_apply (int argc, char **argv);
+int rs_cmd_inspect (int argc, char **argv);
+int rs_cmd_plugins (int argc, char **argv);
+
+/* Prints "rnnstream CMD: MESSAGE" on stderr; returns code. */
+int rs_cli_error (const char *cmd, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+/* Parses options for cmd; on failure prints the message and returns FALSE.
+ * parameter_string and summary go to --help. */
+gboolean rs_cli_parse (const char *cmd, const char *parameter_string, const char *summary,
+                       const GOptionEntry *entries, int *argc, char ***argv);
+
+#endif

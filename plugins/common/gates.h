@@ -1,0 +1,59 @@
+/* The weights every PyTorch-style recurrent layer has, shared by the in-tree
+ * cell plugins (a static library; not part of the plugin ABI).
+ *
+ * A layer with G gates and hidden size H holds
+ *   weight_ih  [G*H, I]   input to gates
+ *   weight_hh  [G*H, R]   recurrent input to gates; R = H, or the LSTM's
+ *                         projection size
+ *   bias_ih, bias_hh [G*H]  both or neither (PyTorch's bias=False has none)
+ * in PyTorch's gate order, and computes, per frame, the two affine maps
+ *   xi = W_ih x + b_ih   (for all frames of a block at once)
+ *   hh = W_hh r + b_hh   (per frame, r being the recurrent input)
+ * which stay separate because the GRU needs W_hn h + b_hn on its own.
+ */
+#ifndef RS_PLUGIN_GATES_H
+#define RS_PLUGIN_GATES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rnnstream/cell-abi.h>
+
+#include "kernels/linear.h"
+
+typedef struct RsGates {
+  uint32_t n_gates;      /* G */
+  uint32_t hidden;       /* H */
+  uint32_t input;        /* I */
+  uint32_t recurrent;    /* R */
+  int has_bias;
+  RsLinear ih;           /* G*H x I with b_ih */
+  RsLinear hh;           /* G*H x R with b_hh */
+} RsGates;
+
+/* Loads and packs the tensors above from spec, checking their presence and
+ * shapes (I must equal spec->input_size). recurrent is the expected R, or 0
+ * for R = H. Returns 0, or -1 with a one-line reason naming the tensor in
+ * err. gates is cleared on failure. */
+int rs_gates_load (RsGates *gates, const RsCellSpec *spec, uint32_t n_gates,
+                   uint32_t recurrent, char *err, size_t err_len);
+
+void rs_gates_clear (RsGates *gates);
+
+/* Weights and biases held. */
+uint64_t rs_gates_n_params (const RsGates *gates);
+
+/* Checks that tensor t (called name) exists and has shape [rows, cols]
+ * (cols == 0: a vector of rows). Returns 0, or -1 with a reason in err. */
+int rs_tensor_check (const RsCellTensor *t, const char *name, uint64_t rows,
+                     uint64_t cols, char *err, size_t err_len);
+
+/* Rounds a byte count up to RS_CELL_SCRATCH_ALIGN, so that buffers carved
+ * out of one scratch block stay aligned. */
+static inline size_t
+rs_scratch_round (size_t bytes)
+{
+  return (bytes + RS_CELL_SCRATCH_ALIGN - 1) / RS_CELL_SCRATCH_ALIGN * RS_CELL_SCRATCH_ALIGN;
+}
+
+#endif

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the rnnstream command line: real processes, real
+files and pipes. Standard library only, so CI needs no extra packages.
+
+Usage: test_cli.py PATH/TO/rnnstream
+"""
+import json
+import os
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+EXE = sys.argv[1]
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+FIXTURES = os.environ["RS_TEST_FIXTURES"]
+DEMO = os.path.join(ROOT, "models", "demo-forecast.safetensors")
+DEMO_IN = os.path.join(ROOT, "models", "demo-input.csv")
+DEMO_OUT = os.path.join(ROOT, "models", "demo-expected.csv")
+
+passed = 0
+failed = 0
+
+
+def run(*args, stdin=None, env=None):
+    return subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32"
+        b, e = info["data_offsets"]
+        raw = data[8 + n + b:8 + n + e]
+        vals = struct.unpack("<%df" % (len(raw) // 4), raw)
+        rows = info["shape"][0]
+        cols = len(vals) // rows
+        out[name] = [list(vals[r * cols:(r + 1) * cols]) for r in range(rows)]
+    return out
+
+
+def parse_csv(text):
+    return [[float(v) for v in line.split(",")] for line in text.splitlines() if line]
+
+
+def max_diff(a, b):
+    assert len(a) == len(b), (len(a), len(b))
+    return max(abs(x - y) for ra, rb in zip(a, b) for x, y in zip(ra, rb))
+
+
+def check(name, func):
+    global passed, failed
+    try:
+        func()
+        passed += 1
+        print("ok - %s" % name)
+    except Exception as e:  # noqa: BLE001 - report any failure and go on
+        failed += 1
+        print("not ok - %s: %r" % (name, e))
+
+
+def test_plugins():
+    r = run("plugins")
+    assert r.returncode == 0, r.stderr
+    names = [line.split()[0] for line in r.stdout.splitlines()[1:]]
+    assert names == ["gru", "lstm", "rnn_relu", "rnn_tanh"], names
+    assert os.environ["RS_TEST_PLUGINS"] in r.stdout
+
+
+def test_plugins_refusal_reported():
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "garbage.so")
+        with open(bad, "w") as f:
+            f.write("not a library\n")
+        env = dict(os.environ, RNNSTREAM_PLUGIN_PATH=d)
+        r = run("plugins", env=env)
+        assert r.returncode == 0, r.stderr
+        assert bad in r.stderr and "not a loadable shared object" in r.stderr, r.stderr
+
+
+def test_inspect():
+    r = run("inspect", DEMO)
+    assert r.returncode == 0, r.stderr
+    for phrase in ("cell:         gru", "input size:   3", "output size:  1", "parameters:",
+                   "metadata:", "tensors:"):
+        assert phrase in r.stdout, (phrase, r.stdout)
+
+
+def test_apply_matches_pytorch():
+    r = run("apply", "-m", DEMO, "-i", DEMO_IN)
+    assert r.returncode == 0, r.stderr
+    with open(DEMO_OUT) as f:
+        expected = parse_csv(f.read())
+    assert max_diff(parse_csv(r.stdout), expected) <= 1e-5
+
+
+def test_apply_chunks_identical():
+    outs = [run("apply", "-m", DEMO, "-i", DEMO_IN, *extra).stdout
+            for extra in ([], ["--chunk", "1"], ["--chunk", "7"], ["--chunk", "100000"])]
+    assert outs[0] and all(o == outs[0] for o in outs)
+    with open(DEMO_IN) as f:
+        piped = run("apply", "-m", DEMO, stdin=f.read()).stdout
+    assert piped == outs[0]
+
+
+def test_apply_bidirectional():
+    model = os.path.join(FIXTURES, "gru_l2_bidir_head.safetensors")
+    io = read_safetensors(os.path.join(FIXTURES, "gru_l2_bidir_head.io.safetensors"))
+    text = "\n".join(",".join("%.9g" % v for v in row) for row in io["input"]) + "\n"
+    r = run("apply", "-m", model, stdin=text)
+    assert r.returncode == 0, r.stderr
+    assert max_diff(parse_csv(r.stdout), io["output"]) <= 1e-5
+    r = run("apply", "-m", model, "--chunk", "1", stdin=text)
+    assert r.returncode == 1 and "bidirectional" in r.stderr, r.stderr
+
+
+def test_apply_streams_row_by_row():
+    """Each output row must come out before the next input row goes in."""
+    p = subprocess.Popen([EXE, "apply", "-m", DEMO], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    try:
+        p.stdin.write("value,month_sin,month_cos\n")
+        for i in range(5):
+            p.stdin.write("%g,0.5,-0.5\n" % (i * 0.1))
+            p.stdin.flush()
+            ready, _, _ = select.select([p.stdout], [], [], 10)
+            assert ready, "no output for row %d within 10 s" % i
+            line = p.stdout.readline()
+            assert len(line.strip().split(",")) == 1, line
+        p.stdin.close()
+        assert p.wait(timeout=10) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
+
+def test_apply_bad_rows():
+    for text, line, phrase in (("1,2,3\n4,5\n", 2, "2 values, expected 3"),
+                               ("value,a,b\n1,2,3\n4,x,6\n", 3, "field 2 'x' is not a number"),
+                               ("1,2,3\n1,2,nan\n", 2, "field 3 'nan' is not a finite number")):
+        r = run("apply", "-m", DEMO, stdin=text)
+        assert r.returncode == 1, (text, r.returncode)
+        assert "<stdin>:%d: %s" % (line, phrase) in r.stderr, r.stderr
+
+
+def test_apply_output_atomic():
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out.csv")
+        bad_in = os.path.join(d, "in.csv")
+        with open(bad_in, "w") as f:
+            f.write("1,2,3\n" * 10 + "1,2\n")
+        r = run("apply", "-m", DEMO, "-i", bad_in, "-o", out)
+        assert r.returncode == 1 and bad_in + ":11:" in r.stderr, r.stderr
+        assert os.listdir(d) == ["in.csv"], os.listdir(d)
+        r = run("apply", "-m", DEMO, "-i", DEMO_IN, "-o", out)
+        assert r.returncode == 0, r.stderr
+        with open(out) as f:
+            assert len(f.read().splitlines()) == 120
+        assert sorted(os.listdir(d)) == ["in.csv", "out.csv"]
+
+
+def test_errors():
+    r = run("apply", "-m", "/nonexistent.safetensors", stdin="")
+    assert r.returncode == 1 and "/nonexistent.safetensors" in r.stderr, r.stderr
+    r = run("apply", "-m", DEMO, "-i", "/nonexistent.csv")
+    assert r.returncode == 1 and "/nonexistent.csv" in r.stderr, r.stderr
+    r = run("apply")
+    assert r.returncode == 2 and "no model" in r.stderr, r.stderr
+    r = run("apply", "-m", DEMO, "--chunk", "-3")
+    assert r.returncode == 2, r.stderr
+    r = run("frobnicate")
+    assert r.returncode == 2, r.stderr
+    r = run("inspect", DEMO_IN)
+    assert r.returncode == 1 and DEMO_IN in r.stderr, r.stderr
+
+
+for name, func in sorted(globals().items()):
+    if name.startswith("test_") and callable(func):
+        start = time.monotonic()
+        check(name, func)
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)

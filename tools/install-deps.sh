@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs, with apt-get, whatever rnnstream needs to build and test that is
+# not installed yet. Debian 12; run as root (or with sudo available).
+set -eu
+packages="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libfuzzer-14-dev
+  libglib2.0-dev libjson-glib-dev python3"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
