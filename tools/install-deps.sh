@@ -2,7 +2,7 @@
 # Installs, with apt-get, whatever rnnstream needs to build and test that is
 # not installed yet. Debian 12; run as root (or with sudo available).
 set -eu
-packages="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libfuzzer-14-dev
+packages="make meson ninja-build pkg-config gcc clang libclang-rt-14-dev libfuzzer-14-dev
   libglib2.0-dev libjson-glib-dev python3"
 missing=""
 for p in $packages; do
