@@ -54,6 +54,7 @@ typedef struct {
 struct RsSafetensors {
   Entry *entries;       /* n_entries, sorted by name once loaded */
   guint n_entries;
+  guint capacity;       /* of entries */
   GHashTable *metadata; /* owned key -> owned value */
   const char **metadata_keys; /* sorted, NULL-terminated; strings in metadata */
   char *digest;
@@ -856,6 +857,25 @@ read_metadata (JsonNode *node, RsSafetensors *st, const char *display_name,
   return TRUE;
 }
 
+/* Appends a zeroed entry to st. The array grows as entries are read rather
+ * than being sized from the header up front, so that a header of millions
+ * of bogus members is refused at the first one without allocating an entry
+ * for each. */
+static Entry *
+add_entry (RsSafetensors *st)
+{
+  Entry *e;
+
+  if (st->n_entries == st->capacity)
+    {
+      st->capacity = MAX (16, 2 * st->capacity);
+      st->entries = g_renew (Entry, st->entries, st->capacity);
+    }
+  e = &st->entries[st->n_entries++];
+  memset (e, 0, sizeof *e);
+  return e;
+}
+
 /* Reads every member of the root object into st. */
 static gboolean
 read_root (JsonObject *root, guint64 buffer_len, RsSafetensors *st,
@@ -863,7 +883,6 @@ read_root (JsonObject *root, guint64 buffer_len, RsSafetensors *st,
 {
   g_autoptr(GList) members = json_object_get_members (root);
 
-  st->entries = g_new0 (Entry, json_object_get_size (root));
   for (GList *l = members; l != NULL; l = l->next)
     {
       const char *name = l->data;
@@ -879,7 +898,7 @@ read_root (JsonObject *root, guint64 buffer_len, RsSafetensors *st,
       if (name[0] == '\0')
         return fail (error, display_name, "a tensor has an empty name");
 
-      e = &st->entries[st->n_entries++];
+      e = add_entry (st);
       e->name = g_strdup (name);
       e->pub.name = e->name;
       if (!read_entry (node, e, buffer_len, display_name, error))
@@ -1184,6 +1203,14 @@ rs_safetensors_load (const char *path, GError **error)
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   display_name = g_filename_display_name (path);
+  /* GMappedFile would open a directory and then fail to map it with a
+   * confusing message. */
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, RS_ERROR, RS_ERROR_IO, "%s: is a directory",
+                   display_name);
+      return NULL;
+    }
   /* The file is mapped rather than read, since the tensors are copied out of
    * it anyway and model files can be large. */
   file = g_mapped_file_new (path, FALSE, &local_error);

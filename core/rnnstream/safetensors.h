@@ -10,6 +10,13 @@
  * Every tensor is converted to float32 on load (F32 copied, F16, BF16 and F64
  * converted), so the rest of rnnstream only ever sees float32. Other dtypes
  * (integers, booleans, F8) are refused with an error naming the tensor.
+ *
+ * The header must be strict JSON (RFC 8259): comments, single quotes,
+ * trailing commas, integers beyond 64 bits, \u0000 escapes and duplicate
+ * keys in any object are refused, as are tensor names that are empty. The
+ * header may be padded with trailing whitespace, as writers do to align the
+ * data buffer. Keys of a tensor entry other than dtype, shape and
+ * data_offsets are ignored, as by the reference implementation.
  */
 #ifndef RS_SAFETENSORS_H
 #define RS_SAFETENSORS_H
@@ -37,7 +44,8 @@ typedef struct RsTensor {
   guint ndim;                           /* 0 (a scalar) .. RS_TENSOR_MAX_DIMS */
   guint64 shape[RS_TENSOR_MAX_DIMS];
   guint64 n_elements;                   /* product of shape (1 for a scalar) */
-  const float *data;                    /* n_elements floats, 64-byte aligned */
+  const float *data;                    /* n_elements floats, 64-byte aligned;
+                                           never NULL, even for 0 elements */
 } RsTensor;
 
 typedef struct RsSafetensors RsSafetensors;

@@ -388,9 +388,11 @@ test_lookup (void)
   g_autoptr(RsSafetensors) st = NULL;
   static const char *const sorted[] = {
     "A", "a", "a.b", "a\xc3\xa4", "lstm.weight_hh_l0", "z",
+    "\xf0\x9f\x98\x80",
   };
 
-  /* "\u00e4" is written as an escape and must decode to UTF-8. */
+  /* "\u00e4" and the surrogate pair are written as escapes and must decode to
+   * UTF-8. */
   file = make_zero_file ("{'z': {'dtype': 'F32', 'shape': [1], "
                          "'data_offsets': [0, 4]}, "
                          "'a': {'dtype': 'F32', 'shape': [1], "
@@ -402,7 +404,9 @@ test_lookup (void)
                          "'A': {'dtype': 'F32', 'shape': [1], "
                          "'data_offsets': [16, 20]}, "
                          "'a.b': {'dtype': 'F32', 'shape': [1], "
-                         "'data_offsets': [20, 24]}}", 24);
+                         "'data_offsets': [20, 24]}, "
+                         "'\\ud83d\\ude00': {'dtype': 'F32', 'shape': [1], "
+                         "'data_offsets': [24, 28]}}", 28);
   st = parse_ok (file);
 
   g_assert_cmpuint (rs_safetensors_n_tensors (st), ==, G_N_ELEMENTS (sorted));
@@ -494,7 +498,8 @@ test_extra_keys (void)
 {
   g_autoptr(GBytes) file = make_zero_file ("{'w': {'dtype': 'F32', "
                                            "'shape': [1], 'extra': "
-                                           "[1.5, {'k': null}], "
+                                           "[1.5, -2.5E-3, 1e+5, true, "
+                                           "false, {'k': null}], "
                                            "'data_offsets': [0, 4]}}", 4);
   g_autoptr(RsSafetensors) st = parse_ok (file);
 
@@ -643,6 +648,11 @@ static const RejectCase reject_cases[] = {
   { "json/control-char", "{'a\tb': 1}", 0, "unescaped control character",
     NULL },
   { "json/unclosed-string", "{'abc", 0, "is not closed", NULL },
+  { "json/backslash-at-end", "{'a\\", 0, "expected a closing '\"'", NULL },
+  { "json/bad-low-surrogate", "{'\\ud800\\u0041': 1}", 0,
+    "unpaired UTF-16 surrogate", NULL },
+  { "json/control-byte", "{\x01}", 0, "found byte 0x01", NULL },
+  { "json/missing-comma", "{'a': 1 'b': 2}", 0, "expected ',' or '}'", NULL },
   { "json/empty", " ", 0, "header is not valid JSON", NULL },
   { "json/bad-literal", "{'a': tru}", 0, "header is not valid JSON", NULL },
   { "json/missing-colon", "{'a' 1}", 0, "expected ':'", NULL },
@@ -924,6 +934,14 @@ test_load_missing (void)
   g_assert_null (st);
   g_assert_error (error, RS_ERROR, RS_ERROR_IO);
   g_assert_true (g_str_has_prefix (error->message, path));
+  g_assert_nonnull (strstr (error->message, "No such file"));
+  g_clear_error (&error);
+
+  st = rs_safetensors_load (dir, &error);
+  g_assert_null (st);
+  g_assert_error (error, RS_ERROR, RS_ERROR_IO);
+  g_assert_true (g_str_has_prefix (error->message, dir));
+  g_assert_nonnull (strstr (error->message, "is a directory"));
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }
 
