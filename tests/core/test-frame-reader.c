@@ -93,7 +93,6 @@ test_malformed (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
     g_autoptr (GError) error = NULL;
     gsize len = strlen (cases[i].text);
-    g_autoptr (GArray) frames = NULL;
 
     /* The NUL case needs its true length. */
     if (strstr (cases[i].message, "NUL") != NULL)
