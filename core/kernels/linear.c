@@ -19,8 +19,8 @@
 static void *
 alloc_aligned (size_t n_floats)
 {
-  /* Every size here is a whole number of 64-byte panels rows, as
-   * aligned_alloc requires. */
+  /* Every size requested here is a whole number of 16-float panel rows,
+   * i.e. a multiple of 64 bytes, as aligned_alloc requires. */
   return aligned_alloc (64, n_floats * sizeof (float));
 }
 
@@ -32,6 +32,9 @@ rs_linear_init (RsLinear *lin, uint32_t rows, uint32_t cols,
   size_t panel_floats = (size_t) cols * PANEL;
 
   memset (lin, 0, sizeof *lin);
+  /* Choosing the kernel reads the environment and the CPU's features: do it
+   * here, at load time, so the first forward call stays real-time safe. */
+  (void) rs_kernels_active ();
   /* size_t may be 32 bits wide; refuse sizes whose byte count would wrap
    * rather than allocate a short buffer. */
   if (n_panels != 0 && panel_floats > SIZE_MAX / sizeof (float) / n_panels)
@@ -54,13 +57,22 @@ rs_linear_init (RsLinear *lin, uint32_t rows, uint32_t cols,
 
       for (uint32_t i = 0; i < PANEL; i++)
         {
-          uint32_t j = p * PANEL + i;
-          const float *wj = w + (size_t) j * w_stride;
+          const uint32_t j = p * PANEL + i;
 
           /* Padding rows are zero so the kernels can always compute whole
            * panels; their outputs are simply never stored. */
-          for (uint32_t k = 0; k < cols; k++)
-            panel[(size_t) k * PANEL + i] = j < rows ? wj[k] : 0.0f;
+          if (j < rows)
+            {
+              const float *wj = w + (size_t) j * w_stride;
+
+              for (uint32_t k = 0; k < cols; k++)
+                panel[(size_t) k * PANEL + i] = wj[k];
+            }
+          else
+            {
+              for (uint32_t k = 0; k < cols; k++)
+                panel[(size_t) k * PANEL + i] = 0.0f;
+            }
           lin->bias[j] = j < rows && bias != NULL ? bias[j] : 0.0f;
         }
     }

@@ -52,7 +52,9 @@ void rs_linear_forward (const RsLinear *lin, size_t n_rows,
 /* Which implementation rs_linear_forward and the activations use: chosen
  * once, on first use, from the CPU's features; the environment variable
  * RNNSTREAM_KERNEL=generic forces the portable C kernels (for testing and
- * for comparing). Returns "avx2" or "generic". */
+ * for comparing); any other value, or none, picks the best kernel the CPU
+ * supports. The choice is thread-safe and never changes afterwards, so the
+ * variable must be set before the first call. Returns "avx2" or "generic". */
 const char *rs_kernels_name (void);
 
 #endif
