@@ -2,7 +2,8 @@
 # `make check`.
 BUILD ?= build
 FUZZ_SECONDS ?= 30
-MESON_SETUP = meson setup --wipe
+# Configures a build directory, new or existing, with the given options.
+MESON_SETUP = tools/meson-setup.sh
 WERROR = -Dwerror=true
 
 .PHONY: all deps demo check test test-sanitize test-install fuzz bench clean
@@ -18,9 +19,10 @@ deps:
 demo: all
 	$(BUILD)/cli/rnnstream apply -m models/demo-forecast.safetensors -i models/demo-input.csv
 
-# Everything CI runs: tests with warnings as errors, again under
+# Everything CI runs: tests with warnings as errors (gcc), again under
 # AddressSanitizer + UBSan, an out-of-tree plugin built against the
-# installed headers, and each fuzzer for FUZZ_SECONDS.
+# installed headers, and with clang (ASan + UBSan + fuzzing
+# instrumentation) the tests once more and each fuzzer for FUZZ_SECONDS.
 check: deps test test-sanitize test-install fuzz
 
 test:
@@ -38,6 +40,7 @@ fuzz:
 	CC=clang $(MESON_SETUP) build-fuzz $(WERROR) -Dfuzzing=true -Db_sanitize=address,undefined \
 	  -Db_lundef=false >/dev/null
 	meson compile -C build-fuzz
+	meson test -C build-fuzz --print-errorlogs --timeout-multiplier 3
 	tools/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
 bench: all
