@@ -43,8 +43,12 @@ fuzz:
 	meson test -C build-fuzz --print-errorlogs --timeout-multiplier 3
 	tools/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
 
-bench: all
-	bench/run.sh $(BUILD)
+# rnnstream against PyTorch (one thread each), on a release build.
+bench:
+	@tools/install-deps.sh --bench
+	$(MESON_SETUP) build-bench -Dbuildtype=release -Dbench=enabled >/dev/null
+	meson compile -C build-bench
+	bench/run.sh build-bench
 
 clean:
-	rm -rf $(BUILD) build-check build-asan build-fuzz
+	rm -rf $(BUILD) build-check build-asan build-fuzz build-bench

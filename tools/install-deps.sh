@@ -1,9 +1,13 @@
 #!/bin/sh
 # Installs, with apt-get, whatever rnnstream needs to build and test that is
 # not installed yet. Debian 12; run as root (or with sudo available).
+# With --bench, also what the benchmarks need (OpenBLAS, PyTorch).
 set -eu
 packages="make meson ninja-build pkg-config gcc clang libclang-rt-14-dev libfuzzer-14-dev
-  libglib2.0-dev libjson-glib-dev python3"
+  libglib2.0-dev libjson-glib-dev python3 libopenblas-dev"
+if [ "${1:-}" = "--bench" ]; then
+  packages="$packages python3-torch python3-numpy"
+fi
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,0 +1,260 @@
+#!/usr/bin/python3
+"""Join bench-cells' and bench_torch.py's JSON lines into the tables.
+
+    python3 bench/report.py RNNSTREAM.jsonl TORCH.jsonl [--build DIR]
+        [--load-before "1.00 0.50 0.20"] [--load-after ...] [--elapsed S]
+
+Standard library only. Prints to stdout; the exit status is 0 whatever the
+PASS/MISS marks say (they are informational), 1 only when an input is
+missing or unreadable.
+
+Ratios are always PyTorch's time over ours: > 1 means rnnstream is faster.
+See README.md for every column.
+"""
+
+import json
+import os
+import sys
+
+# The targets, in one place so the headers and the marks cannot disagree.
+STREAM_VS_TORCH = 5.0          # for hidden <= STREAM_VS_TORCH_MAX_H
+STREAM_VS_TORCH_MAX_H = 128
+STREAM_VS_BOUND = 1.3          # ours / bound, every size
+SEQ_VS_TORCH = 3.0             # for hidden <= SEQ_MAX_H
+SEQ_MAX_H = 256
+BATCH_VS_TORCH = 2.0
+BATCH_PCT_PEAK = 60.0
+
+CELL_ORDER = {"rnn_tanh": 0, "rnn_relu": 1, "gru": 2, "lstm": 3}
+
+
+def read_jsonl(path):
+    records = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                print("report: %s:%d: not JSON, skipped" % (path, n), file=sys.stderr)
+    return records
+
+
+def index(records, type_):
+    return {r["name"]: r for r in records if r.get("type") == type_}
+
+
+def fmt(x, spec):
+    return "n/a" if x is None else format(x, spec)
+
+
+def fmt_ratio(r):
+    """Two decimals below 10, so that a 1.96x MISS never prints as 2.0x."""
+    return "n/a" if r is None else format(r, ".2f" if r < 10 else ".1f") + "x"
+
+
+def table(headers, rows, aligns):
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+
+    def line(cells):
+        out = []
+        for c, w, a in zip(cells, widths, aligns):
+            out.append(c.ljust(w) if a == "<" else c.rjust(w))
+        return "  ".join(out).rstrip()
+
+    print(line(headers))
+    print(line(["-" * w for w in widths]))
+    for r in rows:
+        print(line(r))
+
+
+def weights(params):
+    """Weight bytes and the cache level they fit (this EPYC: L1d 32 KiB, L2
+    512 KiB per core; see README.md)."""
+    b = 4 * params
+    size = "%d KiB" % round(b / 1024) if b < 1 << 20 else "%.1f MiB" % (b / (1 << 20))
+    return "%s %s" % (size, "L1" if b <= 32 << 10 else "L2" if b <= 512 << 10 else "L3")
+
+
+def buildtype(build):
+    path = os.path.join(build, "meson-info", "intro-buildoptions.json")
+    try:
+        with open(path) as f:
+            for opt in json.load(f):
+                if opt.get("name") == "buildtype":
+                    return opt.get("value")
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def main():
+    args = sys.argv[1:]
+    opts = {}
+    pos = []
+    while args:
+        a = args.pop(0)
+        if a.startswith("--") and args:
+            opts[a[2:]] = args.pop(0)
+        else:
+            pos.append(a)
+    if len(pos) != 2:
+        sys.exit("usage: report.py RNNSTREAM.jsonl TORCH.jsonl [--build DIR] ...")
+    try:
+        ours = read_jsonl(pos[0])
+        theirs = read_jsonl(pos[1])
+    except OSError as e:
+        print("report: %s" % e, file=sys.stderr)
+        return 1
+
+    info = next((r for r in ours if r.get("type") == "info"), {})
+    tinfo = next((r for r in theirs if r.get("type") == "torch_info"), {})
+    models = index(ours, "model")
+    o_stream, o_seq, o_batch, o_bound = (index(ours, t) for t in ("stream", "seq", "batch", "bound"))
+    t_stream, t_seq, t_batch = (index(theirs, t) for t in ("torch_stream", "torch_seq", "torch_batch"))
+    sgemm = [r for r in ours if r.get("type") == "sgemm"]
+    peak = max((r["gflops"] for r in sgemm), default=None)
+
+    names = sorted(models, key=lambda n: (CELL_ORDER.get(models[n]["cell"], 9),
+                                          models[n]["layers"], models[n]["hidden"]))
+
+    # ---- header
+    bt = buildtype(opts["build"]) if "build" in opts else None
+    print("rnnstream vs PyTorch %s, one thread each" % tinfo.get("version", "?"))
+    print("  rnnstream kernels: %s; build type: %s%s" % (
+        info.get("kernels", "?"), bt or "?",
+        "" if bt in (None, "release") else "  (WARNING: not a release build)"))
+    print("  bound: %s sgemv (%s) + %s" % (
+        "OpenBLAS", info.get("openblas_core", "?"), info.get("activations", "?")))
+    if "load-before" in opts:
+        print("  load average before/after: %s / %s%s" % (
+            opts["load-before"], opts.get("load-after", "?"),
+            "  (WARNING: other work was running; expect noise)"
+            if float(opts["load-before"].split()[0]) > 0.5 else ""))
+    print()
+
+    # ---- sgemm
+    if sgemm:
+        print("== Single-core sgemm (OpenBLAS, best of the repetitions) ==")
+        rows = [["%dx%dx%d" % (r["m"], r["n"], r["k"]), "B^T" if r["trans_b"] else "B",
+                 fmt(r["gflops"], ".1f")] for r in sgemm]
+        table(["M x N x K", "B", "GFLOP/s"], rows, "<<>")
+        print("sgemm peak (max of the above): %s GFLOP/s" % fmt(peak, ".1f"))
+        print()
+
+    # ---- streaming
+    print("== Streaming: B=1, one frame per rs_stream_forward call, state carried "
+          "(us per step, median) ==")
+    print("Target: >= %gx PyTorch for hidden <= %d, and ours/bound <= %g for every size." % (
+        STREAM_VS_TORCH, STREAM_VS_TORCH_MAX_H, STREAM_VS_BOUND))
+    print("ratio = PyTorch / ours (> 1: we are faster). bound = OpenBLAS sgemv (faster layout) over W_ih and "
+          "W_hh of every layer + the gate nonlinearities; roof = FLOPs / sgemm peak.")
+    print("weights = all layers' weights and biases, and the smallest cache level per core "
+          "they fit in (L1d 32 KiB, L2 512 KiB).")
+    rows = []
+    marks = {"PASS": 0, "MISS": 0}
+    for n in names:
+        if n not in o_stream:
+            continue
+        m = models[n]
+        us = o_stream[n]["us"]
+        t = t_stream.get(n)
+        b = o_bound.get(n)
+        ratio = t["us"] / us if t else None
+        over_bound = us / b["us"] if b else None
+        roof = m["flops_per_frame"] / (peak * 1e3) if peak else None   # us
+        conds = [None if over_bound is None else over_bound <= STREAM_VS_BOUND]
+        if m["hidden"] <= STREAM_VS_TORCH_MAX_H:
+            conds.append(None if ratio is None else ratio >= STREAM_VS_TORCH)
+        mark = "MISS" if False in conds else "n/a" if None in conds else "PASS"
+        if mark in marks:
+            marks[mark] += 1
+        rows.append([m["cell"], str(m["layers"]), str(m["hidden"]), weights(m["params"]),
+                     fmt(us, ".2f"),
+                     fmt(t["us"] if t else None, ".1f"), t["form"] if t else "n/a",
+                     fmt_ratio(ratio),
+                     fmt(b["us"] if b else None, ".2f"),
+                     "%s+%s" % (fmt(b["gemv_us"], ".2f"), fmt(b["act_us"], ".2f")) if b else "n/a",
+                     fmt(over_bound, ".2f"), fmt(us / roof if roof else None, ".1f"),
+                     fmt(m["flops_per_frame"] / us * 1e-3, ".1f"), mark])
+    table(["cell", "L", "H", "weights", "ours us", "torch us", "torch form", "ratio",
+           "bound us", "gemv+act", "ours/bound", "ours/roof", "GFLOP/s", "target"],
+          rows, "<>>>>><>>>>>><")
+    print("%d PASS, %d MISS" % (marks["PASS"], marks["MISS"]))
+    print()
+
+    # ---- whole sequence
+    print("== Whole sequence: T=2000, B=1, one rs_stream_forward call (frames per second, "
+          "median) ==")
+    print("Target: >= %gx PyTorch for hidden <= %d (no target above). max|diff| = largest "
+          "absolute difference between the two outputs." % (SEQ_VS_TORCH, SEQ_MAX_H))
+    rows = []
+    marks = {"PASS": 0, "MISS": 0}
+    for n in names:
+        if n not in o_seq:
+            continue
+        m = models[n]
+        fps = o_seq[n]["fps"]
+        t = t_seq.get(n)
+        ratio = fps / t["fps"] if t else None
+        if m["hidden"] > SEQ_MAX_H or ratio is None:
+            mark = "-" if ratio is not None else "n/a"
+        else:
+            mark = "PASS" if ratio >= SEQ_VS_TORCH else "MISS"
+        if mark in marks:
+            marks[mark] += 1
+        rows.append([m["cell"], str(m["layers"]), str(m["hidden"]), fmt(fps, ",.0f"),
+                     fmt(t["fps"] if t else None, ",.0f"), fmt_ratio(ratio),
+                     fmt(t.get("maxdiff") if t else None, ".1e"),
+                     fmt(fps * m["flops_per_frame"] * 1e-9, ".1f"), mark])
+    table(["cell", "L", "H", "ours fps", "torch fps", "ratio", "max|diff|", "GFLOP/s", "target"],
+          rows, "<>>>>>>><")
+    print("%d PASS, %d MISS" % (marks["PASS"], marks["MISS"]))
+    print()
+
+    # ---- batch
+    print("== Batch: B=32 streams, T=200, one rs_stream_forward call (stream-frames per second "
+          "= 32*200/time, median) ==")
+    print("Target: >= %gx PyTorch and >= %g%% of the sgemm peak (%s GFLOP/s)." % (
+        BATCH_VS_TORCH, BATCH_PCT_PEAK, fmt(peak, ".1f")))
+    rows = []
+    marks = {"PASS": 0, "MISS": 0}
+    for n in names:
+        if n not in o_batch:
+            continue
+        m = models[n]
+        r = o_batch[n]
+        t = t_batch.get(n)
+        ratio = r["fps"] / t["fps"] if t else None
+        pct = 100 * r["gflops"] / peak if peak else None
+        conds = []
+        if ratio is not None:
+            conds.append(ratio >= BATCH_VS_TORCH)
+        if pct is not None:
+            conds.append(pct >= BATCH_PCT_PEAK)
+        # A missing side can only turn a PASS into n/a, never hide a MISS.
+        mark = "MISS" if not all(conds) else "PASS" if len(conds) == 2 else "n/a"
+        if mark in marks:
+            marks[mark] += 1
+        rows.append([m["cell"], str(m["layers"]), str(m["hidden"]), fmt(r["fps"], ",.0f"),
+                     fmt(t["fps"] if t else None, ",.0f"), fmt_ratio(ratio),
+                     fmt(r["gflops"], ".1f"),
+                     fmt(t["fps"] * m["flops_per_frame"] * 1e-9 if t else None, ".1f"),
+                     fmt(pct, ".0f") + "%" if pct else "n/a", mark])
+    table(["cell", "L", "H", "ours fps", "torch fps", "ratio", "ours GFLOP/s", "torch GFLOP/s",
+           "% peak", "target"], rows, "<>>>>>>>><")
+    print("%d PASS, %d MISS" % (marks["PASS"], marks["MISS"]))
+
+    missing = [n for n in names if n in o_stream and n not in t_stream]
+    if missing:
+        print("\nno PyTorch result for: %s" % ", ".join(missing))
+    if "elapsed" in opts:
+        print("\ntotal run time: %s s" % opts["elapsed"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Times rnnstream against PyTorch and prints the tables (see bench/README.md).
+#
+#   bench/run.sh BUILDDIR          (what `make bench BUILD=BUILDDIR` runs)
+#
+# Builds nothing: BUILDDIR must already hold bench/bench-cells, i.e. have
+# been configured with OpenBLAS found (-Dbench=enabled makes that an error
+# if not) and compiled. Use a release build for numbers worth quoting.
+#
+# Environment:
+#   BENCH_QUICK=1   tiny model set and short measurements (smoke test)
+#   BENCH_CPU=N     pin both benchmarks to CPU N with taskset
+#
+# Raw results stay in BUILDDIR/bench-results/ (JSON lines + the report).
+# Exit status: 0 whether targets are met or not; non-zero only when a
+# benchmark failed to run.
+set -u
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 BUILDDIR" >&2
+  exit 2
+fi
+build=$1
+here=$(cd "$(dirname "$0")" && pwd)
+python=/usr/bin/python3          # Debian's, which has PyTorch
+exe=$build/bench/bench-cells
+
+if [ ! -x "$exe" ]; then
+  cat >&2 <<EOF
+bench: $exe is missing. Configure and build with the benchmarks (needs
+OpenBLAS: apt-get install libopenblas-dev), preferably as a release build:
+
+  meson setup $build -Dbuildtype=release -Dbench=enabled
+  ninja -C $build
+  $0 $build
+EOF
+  exit 2
+fi
+build_abs=$(cd "$build" && pwd)
+
+# One thread everywhere: the comparison is one core against one core, and
+# a second thread would only fight the other benchmark for the other core.
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+# This build's plugins, never an installed copy or the user's.
+export RNNSTREAM_PLUGIN_SYSTEM_PATH="$build_abs/plugins" RNNSTREAM_PLUGIN_PATH=
+
+quick=
+[ "${BENCH_QUICK:-0}" != 0 ] && quick=--quick
+pin=
+if [ -n "${BENCH_CPU:-}" ]; then
+  pin="taskset -c $BENCH_CPU"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rnnstream-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+results=$build_abs/bench-results
+mkdir -p "$results"
+ours=$results/rnnstream.jsonl
+theirs=$results/torch.jsonl
+: >"$ours"
+: >"$theirs"
+
+start=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+failed=0
+
+echo "bench: writing models to $tmp" >&2
+if ! $python "$here/make_models.py" "$tmp" $quick; then
+  echo "bench: make_models.py failed" >&2
+  exit 1
+fi
+
+# The model list: column 6 says which modes a model takes part in (rnn_relu
+# only streams; its other numbers would repeat rnn_tanh's).
+all_models=$(awk -F'\t' '!/^#/ && $6 == "all" { print $1 }' "$tmp/models.tsv")
+stream_models=$(awk -F'\t' '!/^#/ && $6 == "stream" { print $1 }' "$tmp/models.tsv")
+
+echo "bench: rnnstream" >&2
+# shellcheck disable=SC2086  # word splitting of the lists is intended
+$pin "$exe" $quick --sgemm --input "$tmp/input.f32" --dump-dir "$tmp" $all_models >>"$ours" ||
+  failed=1
+if [ -n "$stream_models" ]; then
+  # shellcheck disable=SC2086
+  $pin "$exe" $quick --modes=stream,bound --input "$tmp/input.f32" $stream_models >>"$ours" ||
+    failed=1
+fi
+
+echo "bench: PyTorch" >&2
+# shellcheck disable=SC2086
+$pin $python "$here/bench_torch.py" "$tmp/models.tsv" "$tmp/input.f32" --dump-dir "$tmp" \
+  $quick >>"$theirs" || failed=1
+
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+elapsed=$(( $(date +%s) - start ))
+
+$python "$here/report.py" "$ours" "$theirs" --build "$build_abs" \
+  --load-before "$load_before" --load-after "$load_after" --elapsed "$elapsed" |
+  tee "$results/report.txt"
+
+if [ "$failed" != 0 ]; then
+  echo "bench: a benchmark failed (see above); the tables may be incomplete" >&2
+  exit 1
+fi
+exit 0
