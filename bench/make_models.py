@@ -28,14 +28,15 @@ package): an 8-byte little-endian header length N, N bytes of compact JSON
 then the tensors' bytes contiguous in sorted-name order.
 """
 
-import json
 import os
-import struct
 import sys
 import zlib
 
 import torch
 from torch import nn
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tools"))
+from safetensors_torch import write_safetensors  # noqa: E402
 
 INPUT = 40
 HIDDEN = [64, 128, 256, 512]
@@ -47,32 +48,6 @@ N_INPUT_FRAMES = 6400          # = 200 frames x 32 streams; >= 2000
 QUICK_HIDDEN = [64, 256]
 QUICK_LAYERS = [1, 2]
 
-
-def write_safetensors(path, tensors, metadata=None):
-    header = {}
-    if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
-    blobs = []
-    offset = 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().to(torch.float32)
-        data = t.numpy().astype("<f4").tobytes()
-        header[name] = {
-            "dtype": "F32",
-            "shape": [int(d) for d in t.shape],
-            "data_offsets": [offset, offset + len(data)],
-        }
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for data in blobs:
-            f.write(data)
-    os.replace(tmp, path)
 
 
 def make_rnn(cell, hidden, layers):
@@ -121,7 +96,7 @@ def main():
                 rnn = make_rnn(cell, h, layers)
                 meta = {"cell": cell} if cell == "rnn_relu" else None
                 path = os.path.join(out, name + ".safetensors")
-                write_safetensors(path, Holder(rnn).state_dict(), meta)
+                write_safetensors(path, Holder(rnn).state_dict(), metadata=meta)
                 modes = "stream" if cell == "rnn_relu" else "all"
                 lines.append("\t".join([path, cell, str(layers), str(h),
                                         str(INPUT), modes]))

@@ -44,15 +44,16 @@ spaces to a multiple of 8 ("__metadata__" first when present), then the
 tensor bytes, little-endian, in sorted-name order with no holes.
 """
 
-import json
 import math
 import os
-import struct
 import sys
 import zlib
 
 import torch
 from torch import nn
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tools"))
+from safetensors_torch import write_safetensors  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 
@@ -66,46 +67,6 @@ INPUT_DRIVE = 1.5
 # safetensors writing
 
 
-def tensor_bytes(t, dtype):
-    """Little-endian bytes of tensor t as dtype ("F32", "F16" or "BF16")."""
-    t = t.detach().contiguous()
-    if dtype == "F32":
-        return t.to(torch.float32).numpy().astype("<f4").tobytes()
-    if dtype == "F16":
-        return t.to(torch.float16).numpy().astype("<f2").tobytes()
-    if dtype == "BF16":
-        # bfloat16 is the upper half of a float32; let torch do the rounding
-        # and take its bits unchanged.
-        bits = t.to(torch.bfloat16).view(torch.int16)
-        return bits.numpy().astype("<i2").tobytes()
-    raise ValueError("unsupported dtype " + dtype)
-
-
-def write_safetensors(path, tensors, dtype="F32", metadata=None):
-    """Write {name: tensor} to path, every tensor stored as dtype."""
-    header = {}
-    if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
-    blobs = []
-    offset = 0
-    for name in sorted(tensors):
-        t = tensors[name]
-        data = tensor_bytes(t, dtype)
-        header[name] = {
-            "dtype": dtype,
-            "shape": [int(d) for d in t.shape],
-            "data_offsets": [offset, offset + len(data)],
-        }
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for data in blobs:
-            f.write(data)
 
 
 # ---------------------------------------------------------------------------

@@ -33,12 +33,14 @@ full-batch training. Takes a few seconds.
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
 from torch import nn
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tools"))
+from safetensors_torch import write_safetensors  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.path.join(ROOT, "models")
@@ -58,30 +60,6 @@ VALUE_SCALE = 100.0
 SEASON = [-0.09, -0.11, 0.02, -0.02, -0.03, 0.10,
           0.22, 0.21, 0.06, -0.08, -0.20, -0.08]
 
-
-def write_safetensors(path, tensors, metadata=None):
-    """Write {name: float32 tensor} as a safetensors file (F32), tensors in
-    sorted-name order, header padded with spaces to a multiple of 8."""
-    header = {}
-    if metadata:
-        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
-    blobs = []
-    offset = 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().to(torch.float32)
-        data = t.numpy().astype("<f4").tobytes()
-        header[name] = {"dtype": "F32", "shape": [int(d) for d in t.shape],
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for data in blobs:
-            f.write(data)
 
 
 def make_series(rng):
@@ -172,7 +150,7 @@ def main():
         "outputs": json.dumps(["next_value"], separators=(",", ":")),
     }
     write_safetensors(os.path.join(MODELS, "demo-forecast.safetensors"),
-                      model.state_dict(), metadata)
+                      model.state_dict(), metadata=metadata)
     with open(os.path.join(MODELS, "demo-input.csv"), "w") as f:
         f.write("value,month_sin,month_cos\n")
         for r in rows[:DEMO_ROWS]:

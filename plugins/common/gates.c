@@ -102,3 +102,47 @@ rs_gates_n_params (const RsGates *gates)
 
   return rows * (gates->input + gates->recurrent) + (gates->has_bias ? 2 * rows : 0);
 }
+
+void
+rs_gates_get_info (const RsGates *gates, RsCellInfo *info)
+{
+  info->input_size = gates->input;
+  info->output_size = gates->hidden;
+  info->state_size = gates->hidden;
+  info->hidden_size = gates->hidden;
+  info->n_params = rs_gates_n_params (gates);
+}
+
+/* Rounds a byte count up to RS_CELL_SCRATCH_ALIGN, so that buffers carved
+ * out of one scratch block stay aligned. */
+static size_t
+rs_scratch_round (size_t bytes)
+{
+  return (bytes + RS_CELL_SCRATCH_ALIGN - 1) / RS_CELL_SCRATCH_ALIGN * RS_CELL_SCRATCH_ALIGN;
+}
+
+size_t
+rs_gates_scratch_size (const RsGates *gates, uint32_t max_frames, uint32_t n_streams,
+                       size_t extra_floats)
+{
+  size_t g = (size_t) gates->n_gates * gates->hidden;
+
+  return rs_scratch_round ((size_t) max_frames * n_streams * g * sizeof (float)) +
+         rs_scratch_round ((size_t) n_streams * g * sizeof (float)) +
+         rs_scratch_round ((size_t) n_streams * extra_floats * sizeof (float));
+}
+
+RsGatesScratch
+rs_gates_project_inputs (const RsGates *gates, uint32_t n_frames, uint32_t n_streams,
+                         const float *input, size_t in_stride, void *scratch)
+{
+  const size_t g = (size_t) gates->n_gates * gates->hidden;
+  const size_t rows = (size_t) n_frames * n_streams;
+  RsGatesScratch s;
+
+  s.xi = scratch;
+  s.hh = (float *) ((char *) s.xi + rs_scratch_round (rows * g * sizeof (float)));
+  s.extra = (float *) ((char *) s.hh + rs_scratch_round ((size_t) n_streams * g * sizeof (float)));
+  rs_linear_forward (&gates->ih, rows, input, in_stride, s.xi, g);
+  return s;
+}

@@ -43,17 +43,32 @@ void rs_gates_clear (RsGates *gates);
 /* Weights and biases held. */
 uint64_t rs_gates_n_params (const RsGates *gates);
 
+/* Fills info for a cell whose output and state are its hidden state (the
+ * Elman cell, the GRU); the LSTM adjusts the result. */
+void rs_gates_get_info (const RsGates *gates, RsCellInfo *info);
+
+/* The scratch layout of the in-tree cells: the input projections of the
+ * whole block (xi, n_frames * n_streams rows of G*H), the recurrent
+ * projections of one frame (hh, n_streams rows of G*H), then extra_floats
+ * per stream for the cell's own use. */
+typedef struct RsGatesScratch {
+  float *xi;
+  float *hh;
+  float *extra;
+} RsGatesScratch;
+
+size_t rs_gates_scratch_size (const RsGates *gates, uint32_t max_frames,
+                              uint32_t n_streams, size_t extra_floats);
+
+/* Carves scratch as above and computes xi = W_ih x + b_ih for every frame
+ * of the block at once, as one matrix product. Real-time safe. */
+RsGatesScratch rs_gates_project_inputs (const RsGates *gates, uint32_t n_frames,
+                                        uint32_t n_streams, const float *input,
+                                        size_t in_stride, void *scratch);
+
 /* Checks that tensor t (called name) exists and has shape [rows, cols]
  * (cols == 0: a vector of rows). Returns 0, or -1 with a reason in err. */
 int rs_tensor_check (const RsCellTensor *t, const char *name, uint64_t rows,
                      uint64_t cols, char *err, size_t err_len);
-
-/* Rounds a byte count up to RS_CELL_SCRATCH_ALIGN, so that buffers carved
- * out of one scratch block stay aligned. */
-static inline size_t
-rs_scratch_round (size_t bytes)
-{
-  return (bytes + RS_CELL_SCRATCH_ALIGN - 1) / RS_CELL_SCRATCH_ALIGN * RS_CELL_SCRATCH_ALIGN;
-}
 
 #endif

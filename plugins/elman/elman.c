@@ -63,22 +63,13 @@ elman_free (RsCell *cell)
 static void
 elman_get_info (const RsCell *cell, RsCellInfo *info)
 {
-  info->input_size = cell->gates.input;
-  info->output_size = cell->gates.hidden;
-  info->state_size = cell->gates.hidden;
-  info->hidden_size = cell->gates.hidden;
-  info->n_params = rs_gates_n_params (&cell->gates);
+  rs_gates_get_info (&cell->gates, info);
 }
 
-/* Scratch: the input projections of the whole block, then the recurrent
- * projections of one frame. */
 static size_t
 elman_scratch_size (const RsCell *cell, uint32_t max_frames, uint32_t n_streams)
 {
-  size_t h = cell->gates.hidden;
-
-  return rs_scratch_round ((size_t) max_frames * n_streams * h * sizeof (float)) +
-         rs_scratch_round ((size_t) n_streams * h * sizeof (float));
+  return rs_gates_scratch_size (&cell->gates, max_frames, n_streams, 0);
 }
 
 static void
@@ -93,11 +84,10 @@ elman_forward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
                size_t out_stride, void *scratch)
 {
   const size_t H = cell->gates.hidden;
-  float *xi = scratch;
-  float *hh = (float *) ((char *) scratch +
-                         rs_scratch_round ((size_t) n_frames * n_streams * H * sizeof (float)));
+  const RsGatesScratch s = rs_gates_project_inputs (&cell->gates, n_frames, n_streams, input,
+                                                    in_stride, scratch);
+  float *xi = s.xi, *hh = s.hh;
 
-  rs_linear_forward (&cell->gates.ih, (size_t) n_frames * n_streams, input, in_stride, xi, H);
   for (size_t t = 0; t < n_frames; t++) {
     rs_linear_forward (&cell->gates.hh, n_streams, state, H, hh, H);
     for (size_t b = 0; b < n_streams; b++) {

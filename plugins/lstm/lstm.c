@@ -99,25 +99,17 @@ lstm_free (RsCell *cell)
 static void
 lstm_get_info (const RsCell *cell, RsCellInfo *info)
 {
-  info->input_size = cell->gates.input;
+  rs_gates_get_info (&cell->gates, info);
   info->output_size = cell->out;
   info->state_size = cell->out + cell->gates.hidden;
-  info->hidden_size = cell->gates.hidden;
-  info->n_params = rs_gates_n_params (&cell->gates) +
-                   (cell->has_proj ? (uint64_t) cell->out * cell->gates.hidden : 0);
+  info->n_params += cell->has_proj ? (uint64_t) cell->out * cell->gates.hidden : 0;
 }
 
-/* Scratch: the input projections of the whole block, the recurrent
- * projections of one frame, and o * tanh(c) of one frame for the
- * projection. */
+/* Extra scratch: o * tanh(c) of one frame, the projection's input. */
 static size_t
 lstm_scratch_size (const RsCell *cell, uint32_t max_frames, uint32_t n_streams)
 {
-  size_t g = 4 * (size_t) cell->gates.hidden;
-
-  return rs_scratch_round ((size_t) max_frames * n_streams * g * sizeof (float)) +
-         rs_scratch_round ((size_t) n_streams * g * sizeof (float)) +
-         rs_scratch_round ((size_t) n_streams * cell->gates.hidden * sizeof (float));
+  return rs_gates_scratch_size (&cell->gates, max_frames, n_streams, cell->gates.hidden);
 }
 
 static void
@@ -132,11 +124,10 @@ lstm_forward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
               size_t out_stride, void *scratch)
 {
   const size_t H = cell->gates.hidden, G = 4 * H, P = cell->out, S = P + H;
-  float *xi = scratch;
-  float *hh = (float *) ((char *) xi + rs_scratch_round ((size_t) n_frames * n_streams * G * sizeof (float)));
-  float *full = (float *) ((char *) hh + rs_scratch_round ((size_t) n_streams * G * sizeof (float)));
+  const RsGatesScratch s = rs_gates_project_inputs (&cell->gates, n_frames, n_streams, input,
+                                                    in_stride, scratch);
+  float *xi = s.xi, *hh = s.hh, *full = s.extra;
 
-  rs_linear_forward (&cell->gates.ih, (size_t) n_frames * n_streams, input, in_stride, xi, G);
   for (size_t t = 0; t < n_frames; t++) {
     rs_linear_forward (&cell->gates.hh, n_streams, state, S, hh, G);
     for (size_t b = 0; b < n_streams; b++) {
