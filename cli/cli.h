@@ -20,6 +20,16 @@ typedef struct {
 int rs_cmd_apply (int argc, char **argv);
 int rs_cmd_inspect (int argc, char **argv);
 int rs_cmd_plugins (int argc, char **argv);
+int rs_cmd_run (int argc, char **argv);
+
+/* Loads the pipeline spec (a file, a shipped pipeline's name or pipeline
+ * text) and applies the NULL-terminated --set assignments. On failure
+ * prints the error and stores the exit status in *status. */
+struct RsPipeline *rs_cli_load_pipeline (const char *cmd, const char *spec, char **sets,
+                                         int *status);
+
+/* Runs pipeline; returns the exit status, having printed any error. */
+int rs_cli_run_pipeline (const char *cmd, struct RsPipeline *pipeline);
 
 /* Prints "rnnstream CMD: MESSAGE" on stderr; returns code. */
 int rs_cli_error (const char *cmd, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);

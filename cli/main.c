@@ -13,6 +13,7 @@ static const RsCommand commands[] = {
   { "apply", "run a model over CSV feature frames, streaming", rs_cmd_apply },
   { "inspect", "describe a model file", rs_cmd_inspect },
   { "plugins", "list the cell plugins found", rs_cmd_plugins },
+  { "run", "run a pipeline (file, shipped name or text)", rs_cmd_run },
 };
 
 int

@@ -24,7 +24,8 @@ typedef enum {
   RS_ERROR_MODEL,           /* valid safetensors, but not a model we can run */
   RS_ERROR_PARSE,           /* malformed input data (CSV, ...) */
   RS_ERROR_UNSUPPORTED,     /* valid request we cannot honour (e.g. streaming a bidirectional model) */
-  RS_ERROR_STATE            /* a state snapshot that does not fit the stream */
+  RS_ERROR_STATE,           /* a state snapshot that does not fit the stream */
+  RS_ERROR_PIPELINE         /* a pipeline description that is malformed or does not fit together */
 } RsError;
 
 RS_API GQuark rs_error_quark (void);

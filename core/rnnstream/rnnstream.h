@@ -8,6 +8,7 @@
 #include <rnnstream/error.h>
 #include <rnnstream/frame-reader.h>
 #include <rnnstream/model.h>
+#include <rnnstream/pipeline.h>
 #include <rnnstream/registry.h>
 #include <rnnstream/safetensors.h>
 #include <rnnstream/stream.h>

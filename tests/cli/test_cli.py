@@ -171,6 +171,31 @@ def test_apply_output_atomic():
         assert sorted(os.listdir(d)) == ["in.csv", "out.csv"]
 
 
+def test_run_inline_and_shipped():
+    inline = "csvsrc location=%s ! model path=%s ! csvsink" % (DEMO_IN, DEMO)
+    r = run("run", inline)
+    assert r.returncode == 0, r.stderr
+    shipped = run("run", "apply", "--set", "model.path=" + DEMO, "--set",
+                  "csvsrc.location=" + DEMO_IN)
+    assert shipped.returncode == 0, shipped.stderr
+    direct = run("apply", "-m", DEMO, "-i", DEMO_IN)
+    assert r.stdout == shipped.stdout == direct.stdout and r.stdout
+    r = run("run", "apply", "--set", "model.path=m.safetensors", "--print")
+    assert r.returncode == 0 and "! model path=m.safetensors" in r.stdout, r.stdout
+    r = run("run", "--elements")
+    assert r.returncode == 0 and "csvsrc:" in r.stdout and "precision" in r.stdout, r.stdout
+
+
+def test_run_errors():
+    r = run("run", "csvsrc ! modle ! csvsink")
+    assert r.returncode == 1, r.returncode
+    assert "<command line>:1:10: unknown element 'modle'" in r.stderr, r.stderr
+    r = run("run", "apply", "--set", "model.pth=x")
+    assert r.returncode == 2 and "has no parameter 'pth'" in r.stderr, r.stderr
+    r = run("run", "apply")
+    assert r.returncode == 1 and "needs parameter 'path'" in r.stderr, r.stderr
+
+
 def test_errors():
     r = run("apply", "-m", "/nonexistent.safetensors", stdin="")
     assert r.returncode == 1 and "/nonexistent.safetensors" in r.stderr, r.stderr

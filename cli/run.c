@@ -1,0 +1,83 @@
+/* rnnstream run PIPELINE: runs a pipeline file, a shipped pipeline by name,
+ * or a pipeline written on the command line. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <rnnstream/rnnstream.h>
+
+#include "cli.h"
+
+RsPipeline *
+rs_cli_load_pipeline (const char *cmd, const char *spec, char **sets, int *status)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = rs_pipeline_locate (spec);
+  g_autoptr (RsPipeline) pipeline = NULL;
+
+  /* Not a file nor a shipped pipeline: the text of one. */
+  if (path != NULL)
+    pipeline = rs_pipeline_new_from_file (path, &error);
+  else
+    pipeline = rs_pipeline_new_from_text (spec, "<command line>", &error);
+  if (pipeline == NULL) {
+    *status = rs_cli_error (cmd, RS_EXIT_FAILURE, "%s", error->message);
+    return NULL;
+  }
+  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
+    if (!rs_pipeline_set (pipeline, sets[i], &error)) {
+      *status = rs_cli_error (cmd, RS_EXIT_USAGE, "%s", error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&pipeline);
+}
+
+int
+rs_cli_run_pipeline (const char *cmd, RsPipeline *pipeline)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!rs_pipeline_run (pipeline, &error))
+    return rs_cli_error (cmd, RS_EXIT_FAILURE, "%s", error->message);
+  return RS_EXIT_OK;
+}
+
+int
+rs_cmd_run (int argc, char **argv)
+{
+  g_auto (GStrv) sets = NULL;
+  gboolean print = FALSE, elements = FALSE;
+  const GOptionEntry entries[] = {
+    { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set a parameter (repeatable)",
+      "ELEMENT.PARAM=VALUE" },
+    { "print", 0, 0, G_OPTION_ARG_NONE, &print, "Print the pipeline as it would run, and stop",
+      NULL },
+    { "elements", 0, 0, G_OPTION_ARG_NONE, &elements, "List the elements and their parameters",
+      NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (RsPipeline) pipeline = NULL;
+  int status = RS_EXIT_OK;
+
+  if (!rs_cli_parse ("run", "PIPELINE", "Run a pipeline: a file, the name of a shipped "
+                     "pipeline (pipelines/NAME.pipeline), or the pipeline's text, e.g. "
+                     "'csvsrc ! model path=m.safetensors ! csvsink'.", entries, &argc, &argv))
+    return RS_EXIT_USAGE;
+  if (elements) {
+    g_autofree char *text = rs_pipeline_describe_elements ();
+    fputs (text, stdout);
+    return RS_EXIT_OK;
+  }
+  if (argc != 2)
+    return rs_cli_error ("run", RS_EXIT_USAGE, "expected one pipeline");
+  pipeline = rs_cli_load_pipeline ("run", argv[1], sets, &status);
+  if (pipeline == NULL)
+    return status;
+  if (print) {
+    g_autofree char *text = rs_pipeline_to_string (pipeline);
+    fputs (text, stdout);
+    return RS_EXIT_OK;
+  }
+  return rs_cli_run_pipeline ("run", pipeline);
+}

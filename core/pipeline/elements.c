@@ -1,0 +1,13 @@
+/* The built-in pipeline elements. */
+#include "element.h"
+
+extern const RsElementClass rs_csvsrc_class;
+extern const RsElementClass rs_model_class;
+extern const RsElementClass rs_csvsink_class;
+
+const RsElementClass *const rs_element_classes[] = {
+  &rs_csvsrc_class,
+  &rs_model_class,
+  &rs_csvsink_class,
+  NULL
+};

@@ -1,0 +1,109 @@
+/* csvsink: frames as CSV rows, to standard output or atomically to a
+ * file. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../element.h"
+#include "rnnstream/atomic-file.h"
+#include "rnnstream/error.h"
+
+typedef struct {
+  FILE *out;
+  RsAtomicFile *atomic;      /* when writing to a file */
+  char format[8];            /* "%.Ng" */
+} CsvSink;
+
+static const RsParamSpec csvsink_params[] = {
+  { "location", RS_PARAM_STRING, "-", "file to write (atomically), - for standard output", 1, 0,
+    NULL },
+  { "precision", RS_PARAM_INT, "9", "significant digits (9 round-trips a float)", 1, 17, NULL },
+  { NULL, 0, NULL, NULL, 0, 0, NULL }
+};
+
+static gboolean
+csvsink_start (RsElement *self, GError **error)
+{
+  const char *location = rs_element_string (self, "location");
+  CsvSink *sink = g_new0 (CsvSink, 1);
+
+  self->priv = sink;
+  g_snprintf (sink->format, sizeof sink->format, "%%.%dg", (int) rs_element_int (self, "precision"));
+  if (strcmp (location, "-") == 0) {
+    sink->out = stdout;
+  } else {
+    sink->atomic = rs_atomic_file_new (location, error);
+    if (sink->atomic == NULL)
+      return FALSE;
+    sink->out = rs_atomic_file_stream (sink->atomic);
+  }
+  self->out = self->in;
+  return TRUE;
+}
+
+static gboolean
+csvsink_process (RsElement *self, const RsBlock *in, RsBlock *out, GError **error)
+{
+  CsvSink *sink = self->priv;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  (void) out;
+  (void) error;
+  for (gsize r = 0; r < in->n; r++) {
+    if (in->labels[r] != NULL)
+      fprintf (sink->out, "%s,", in->labels[r]);
+    for (guint j = 0; j < in->width; j++) {
+      if (j > 0)
+        fputc (',', sink->out);
+      fputs (g_ascii_formatd (buf, sizeof buf, sink->format, in->data[r * in->width + j]),
+             sink->out);
+    }
+    fputc ('\n', sink->out);
+  }
+  /* Whoever reads a live stream sees each block as soon as it is done. */
+  if (in->n > 0)
+    fflush (sink->out);
+  return TRUE;
+}
+
+static gboolean
+csvsink_finish (RsElement *self, RsBlock *out, GError **error)
+{
+  CsvSink *sink = self->priv;
+  RsAtomicFile *atomic = g_steal_pointer (&sink->atomic);
+
+  (void) out;
+  if (atomic != NULL)
+    return rs_atomic_file_commit (atomic, error);
+  if (fflush (stdout) != 0 || ferror (stdout)) {
+    g_set_error (error, RS_ERROR, RS_ERROR_IO, "cannot write standard output: %s",
+                 g_strerror (errno));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+csvsink_stop (RsElement *self)
+{
+  CsvSink *sink = self->priv;
+
+  if (sink == NULL)
+    return;
+  rs_atomic_file_abort (sink->atomic);
+  g_free (sink);
+  self->priv = NULL;
+}
+
+const RsElementClass rs_csvsink_class = {
+  .type = "csvsink",
+  .description = "frames as CSV rows (%.9g), with the frame's label first when it has one",
+  .role = RS_ELEMENT_SINK,
+  .params = csvsink_params,
+  .start = csvsink_start,
+  .process = csvsink_process,
+  .finish = csvsink_finish,
+  .stop = csvsink_stop,
+};
