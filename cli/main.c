@@ -14,6 +14,7 @@ static const RsCommand commands[] = {
   { "inspect", "describe a model file", rs_cmd_inspect },
   { "plugins", "list the cell plugins found", rs_cmd_plugins },
   { "run", "run a pipeline (file, shipped name or text)", rs_cmd_run },
+  { "batch", "run a pipeline over many inputs, on every core", rs_cmd_batch },
 };
 
 int

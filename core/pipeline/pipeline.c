@@ -14,6 +14,7 @@
 struct RsPipeline {
   char *display_name;
   GPtrArray *texts;          /* RsElementText*, as parsed (with --set applied) */
+  RsPipelineStats stats;
 };
 
 static const RsElementClass *
@@ -394,6 +395,43 @@ rs_pipeline_set (RsPipeline *p, const char *assignment, GError **error)
   return TRUE;
 }
 
+RsPipeline *
+rs_pipeline_copy (const RsPipeline *p)
+{
+  g_autofree char *text = NULL;
+  RsPipeline *copy;
+
+  g_return_val_if_fail (p != NULL, NULL);
+  /* The printed form parses back to the same pipeline (the fuzzer checks
+   * it); positions are lost, but every parameter was checked already. */
+  text = rs_pipeline_to_string (p);
+  copy = rs_pipeline_new_from_text (text, p->display_name, NULL);
+  g_assert (copy != NULL);
+  return copy;
+}
+
+const char *
+rs_pipeline_source_name (const RsPipeline *p)
+{
+  g_return_val_if_fail (p != NULL, NULL);
+  return element_name (g_ptr_array_index (p->texts, 0));
+}
+
+const char *
+rs_pipeline_sink_name (const RsPipeline *p)
+{
+  g_return_val_if_fail (p != NULL, NULL);
+  return element_name (g_ptr_array_index (p->texts, p->texts->len - 1));
+}
+
+void
+rs_pipeline_get_stats (const RsPipeline *p, RsPipelineStats *stats)
+{
+  g_return_if_fail (p != NULL);
+  g_return_if_fail (stats != NULL);
+  *stats = p->stats;
+}
+
 char *
 rs_pipeline_to_string (const RsPipeline *p)
 {
@@ -484,8 +522,11 @@ rs_pipeline_run (RsPipeline *p, GError **error)
   g_autofree RsBlock *blocks = g_new0 (RsBlock, n);
   guint n_started = 0;
   gboolean ok = FALSE;
+  gint64 start_time = g_get_monotonic_time ();
 
   g_return_val_if_fail (p != NULL, FALSE);
+
+  memset (&p->stats, 0, sizeof p->stats);
 
   for (guint i = 0; i < n; i++) {
     els[i] = build_element (p, g_ptr_array_index (p->texts, i), TRUE, error);
@@ -503,8 +544,10 @@ rs_pipeline_run (RsPipeline *p, GError **error)
     got = els[0]->klass->pull (els[0], &blocks[0], error);
     if (got < 0)
       goto out;
+    p->stats.frames_in += blocks[0].n;
     if (!push_through (els, blocks, 1, n, error))
       goto out;
+    p->stats.frames_out += blocks[n - 2].n;
     if (got == 0)
       break;
   }
@@ -516,10 +559,17 @@ rs_pipeline_run (RsPipeline *p, GError **error)
       goto out;
     if (!push_through (els, blocks, i + 1, n, error))
       goto out;
+    /* What element i let go reached the sink (the sink's own finish
+     * passes nothing on). */
+    if (i + 1 < n)
+      p->stats.frames_out += blocks[n - 2].n;
   }
   ok = TRUE;
 
 out:
+  if (n_started > 0)
+    p->stats.input_rate = els[0]->out.rate;
+  p->stats.seconds = (double) (g_get_monotonic_time () - start_time) / G_USEC_PER_SEC;
   for (guint i = 0; i < n; i++) {
     if (i < n_started)
       els[i]->klass->stop (els[i]);

@@ -61,6 +61,25 @@ RS_API gboolean rs_pipeline_set (RsPipeline *pipeline, const char *assignment,
  * Outputs that sinks write to files are complete or absent. */
 RS_API gboolean rs_pipeline_run (RsPipeline *pipeline, GError **error);
 
+/* A copy with the same elements and parameters (for running one
+ * description on many inputs at once). */
+RS_API RsPipeline *rs_pipeline_copy (const RsPipeline *pipeline);
+
+/* The names of the first element (the source) and the last (the sink), as
+ * --set addresses them; owned by the pipeline. */
+RS_API const char *rs_pipeline_source_name (const RsPipeline *pipeline);
+RS_API const char *rs_pipeline_sink_name (const RsPipeline *pipeline);
+
+/* What the last rs_pipeline_run did. */
+typedef struct RsPipelineStats {
+  guint64 frames_in;         /* frames (or samples) the source produced */
+  double input_rate;         /* their rate per second; 0 when irregular (CSV rows) */
+  guint64 frames_out;        /* frames the sink received */
+  double seconds;            /* wall-clock time of the run */
+} RsPipelineStats;
+
+RS_API void rs_pipeline_get_stats (const RsPipeline *pipeline, RsPipelineStats *stats);
+
 /* The pipeline as text, one element per line, parameters as set. */
 RS_API char *rs_pipeline_to_string (const RsPipeline *pipeline);
 

@@ -196,6 +196,31 @@ def test_run_errors():
     assert r.returncode == 1 and "needs parameter 'path'" in r.stderr, r.stderr
 
 
+def test_batch_with_a_bad_file():
+    with tempfile.TemporaryDirectory() as d:
+        inputs = []
+        for name, text in (("a.csv", "1,2,3\n4,5,6\n"), ("bad.csv", "1,2,3\n4,x,6\n"),
+                           ("c.csv", "7,8,9\n")):
+            path = os.path.join(d, name)
+            with open(path, "w") as f:
+                f.write(text)
+            inputs.append(path)
+        out = os.path.join(d, "out")
+        args = ["batch", "apply", "--set", "model.path=" + DEMO, "-d", out, "-j", "2"] + inputs
+        r = run(*args)
+        assert r.returncode == 1, (r.returncode, r.stderr)
+        assert inputs[1] + ": " in r.stderr and "bad.csv:2: field 2 'x'" in r.stderr, r.stderr
+        assert "3 inputs: 2 done, 0 skipped (output exists), 1 failed" in r.stderr, r.stderr
+        assert sorted(os.listdir(out)) == ["a.csv", "c.csv"], os.listdir(out)
+        with open(os.path.join(out, "a.csv")) as f:
+            assert f.read() == run("apply", "-m", DEMO, "-i", inputs[0]).stdout
+        # A second run resumes: the finished inputs are skipped.
+        r = run(*args)
+        assert "3 inputs: 0 done, 2 skipped (output exists), 1 failed" in r.stderr, r.stderr
+        r = run("batch", "apply", "-d", out, inputs[0], os.path.join(d, "x", "a.csv"))
+        assert r.returncode == 2 and "would both write" in r.stderr, r.stderr
+
+
 def test_errors():
     r = run("apply", "-m", "/nonexistent.safetensors", stdin="")
     assert r.returncode == 1 and "/nonexistent.safetensors" in r.stderr, r.stderr
