@@ -11,6 +11,7 @@ rs_cmd_apply (int argc, char **argv)
 {
   g_autofree char *model_path = NULL, *in_path = NULL, *out_path = NULL;
   gint chunk = 0;
+  gboolean stats = FALSE;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (safetensors)", "MODEL" },
     { "input", 'i', 0, G_OPTION_ARG_FILENAME, &in_path, "Input CSV, one frame per row "
@@ -19,6 +20,8 @@ rs_cmd_apply (int argc, char **argv)
       "written atomically (default: - for standard output)", "OUT.csv" },
     { "chunk", 'c', 0, G_OPTION_ARG_INT, &chunk, "Frames per model call: 1 is strict streaming "
       "(default: 1 from a pipe or terminal, 256 from a file); results do not depend on it", "N" },
+    { "stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print frames and the time per block of each "
+      "stage (p50, p99) on stderr at the end", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GPtrArray) sets = g_ptr_array_new_with_free_func (g_free);
@@ -51,5 +54,5 @@ rs_cmd_apply (int argc, char **argv)
   pipeline = rs_cli_load_pipeline ("apply", "apply", (char **) sets->pdata, &status);
   if (pipeline == NULL)
     return status;
-  return rs_cli_run_pipeline ("apply", pipeline);
+  return rs_cli_run_pipeline ("apply", pipeline, stats);
 }

@@ -29,8 +29,9 @@ int rs_cmd_batch (int argc, char **argv);
 struct RsPipeline *rs_cli_load_pipeline (const char *cmd, const char *spec, char **sets,
                                          int *status);
 
-/* Runs pipeline; returns the exit status, having printed any error. */
-int rs_cli_run_pipeline (const char *cmd, struct RsPipeline *pipeline);
+/* Runs pipeline; returns the exit status, having printed any error, and
+ * with stats the run's statistics. */
+int rs_cli_run_pipeline (const char *cmd, struct RsPipeline *pipeline, gboolean stats);
 
 /* Prints "rnnstream CMD: MESSAGE" on stderr; returns code. */
 int rs_cli_error (const char *cmd, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);

@@ -34,11 +34,16 @@ rs_cli_load_pipeline (const char *cmd, const char *spec, char **sets, int *statu
 }
 
 int
-rs_cli_run_pipeline (const char *cmd, RsPipeline *pipeline)
+rs_cli_run_pipeline (const char *cmd, RsPipeline *pipeline, gboolean stats)
 {
   g_autoptr (GError) error = NULL;
+  gboolean ok = rs_pipeline_run (pipeline, &error);
 
-  if (!rs_pipeline_run (pipeline, &error))
+  if (stats) {
+    g_autofree char *report = rs_pipeline_stats_report (pipeline);
+    fputs (report, stderr);
+  }
+  if (!ok)
     return rs_cli_error (cmd, RS_EXIT_FAILURE, "%s", error->message);
   return RS_EXIT_OK;
 }
@@ -47,7 +52,7 @@ int
 rs_cmd_run (int argc, char **argv)
 {
   g_auto (GStrv) sets = NULL;
-  gboolean print = FALSE, elements = FALSE;
+  gboolean print = FALSE, elements = FALSE, stats = FALSE;
   const GOptionEntry entries[] = {
     { "set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set a parameter (repeatable)",
       "ELEMENT.PARAM=VALUE" },
@@ -55,6 +60,8 @@ rs_cmd_run (int argc, char **argv)
       NULL },
     { "elements", 0, 0, G_OPTION_ARG_NONE, &elements, "List the elements and their parameters",
       NULL },
+    { "stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print frames, real-time factor and the time "
+      "per block of each stage (p50, p99) on stderr at the end", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (RsPipeline) pipeline = NULL;
@@ -79,5 +86,5 @@ rs_cmd_run (int argc, char **argv)
     fputs (text, stdout);
     return RS_EXIT_OK;
   }
-  return rs_cli_run_pipeline ("run", pipeline);
+  return rs_cli_run_pipeline ("run", pipeline, stats);
 }

@@ -82,6 +82,8 @@ typedef struct RsElementClass {
   gboolean (*process) (RsElement *self, const RsBlock *in, RsBlock *out, GError **error);
   gboolean (*finish) (RsElement *self, RsBlock *out, GError **error);
   void (*stop) (RsElement *self);
+  /* Optional: appends lines for --stats (conversions applied, overflows...). */
+  void (*report) (RsElement *self, GString *out);
 } RsElementClass;
 
 struct RsElement {

@@ -5,8 +5,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "element.h"
+#include "histogram.h"
 #include "parser.h"
 #include "rnnstream/error.h"
 #include "rnnstream/pipeline.h"
@@ -15,6 +17,9 @@ struct RsPipeline {
   char *display_name;
   GPtrArray *texts;          /* RsElementText*, as parsed (with --set applied) */
   RsPipelineStats stats;
+  RsHistogram *stage_times;  /* per element, of the last run */
+  RsHistogram block_times;   /* a block through every stage */
+  GString *reports;          /* the elements' own lines, of the last run */
 };
 
 static const RsElementClass *
@@ -317,6 +322,9 @@ rs_pipeline_free (RsPipeline *p)
     return;
   g_free (p->display_name);
   g_ptr_array_unref (p->texts);
+  g_free (p->stage_times);
+  if (p->reports != NULL)
+    g_string_free (p->reports, TRUE);
   g_free (p);
 }
 
@@ -433,6 +441,42 @@ rs_pipeline_get_stats (const RsPipeline *p, RsPipelineStats *stats)
 }
 
 char *
+rs_pipeline_stats_report (const RsPipeline *p)
+{
+  GString *s = g_string_new (NULL);
+  const RsPipelineStats *st = &p->stats;
+
+  g_return_val_if_fail (p != NULL, NULL);
+
+  g_string_append_printf (s, "frames: %" G_GUINT64_FORMAT " in, %" G_GUINT64_FORMAT " out; "
+                          "%.3f s wall", st->frames_in, st->frames_out, st->seconds);
+  if (st->input_rate > 0 && st->frames_in > 0) {
+    double input_seconds = st->frames_in / st->input_rate;
+    g_string_append_printf (s, "; %.2f s of input at %g Hz, real-time factor %.4f",
+                            input_seconds, st->input_rate, st->seconds / input_seconds);
+  }
+  g_string_append_c (s, '\n');
+  g_string_append_printf (s, "%-16s %10s %10s %10s %12s\n", "stage", "blocks", "p50 us",
+                          "p99 us", "total ms");
+  for (guint i = 0; p->stage_times != NULL && i < p->texts->len; i++) {
+    const RsHistogram *h = &p->stage_times[i];
+    g_string_append_printf (s, "%-16s %10" G_GUINT64_FORMAT " %10.1f %10.1f %12.2f%s\n",
+                            element_name (g_ptr_array_index (p->texts, i)), h->n,
+                            rs_histogram_quantile (h, 0.5) / 1e3,
+                            rs_histogram_quantile (h, 0.99) / 1e3, h->total_ns / 1e6,
+                            i == 0 ? "  (includes waiting for input)" : "");
+  }
+  g_string_append_printf (s, "%-16s %10" G_GUINT64_FORMAT " %10.1f %10.1f %12.2f\n",
+                          "per block", p->block_times.n,
+                          rs_histogram_quantile (&p->block_times, 0.5) / 1e3,
+                          rs_histogram_quantile (&p->block_times, 0.99) / 1e3,
+                          p->block_times.total_ns / 1e6);
+  if (p->reports != NULL)
+    g_string_append (s, p->reports->str);
+  return g_string_free (s, FALSE);
+}
+
+char *
 rs_pipeline_to_string (const RsPipeline *p)
 {
   GString *s = g_string_new (NULL);
@@ -502,14 +546,30 @@ negotiate (RsElement **els, guint n, guint *n_started, GError **error)
   return TRUE;
 }
 
-/* Runs els[first..n) over one block, each consuming its predecessor's. */
+/* Nanoseconds on the monotonic clock: stages often take well under the
+ * microsecond g_get_monotonic_time resolves. */
+static gint64
+now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (gint64) ts.tv_sec * G_GINT64_CONSTANT (1000000000) + ts.tv_nsec;
+}
+
+/* Runs els[first..n) over one block, each consuming its predecessor's,
+ * timing each stage that had frames to process. */
 static gboolean
-push_through (RsElement **els, RsBlock *blocks, guint first, guint n, GError **error)
+push_through (RsPipeline *p, RsElement **els, RsBlock *blocks, guint first, guint n,
+              GError **error)
 {
   for (guint j = first; j < n; j++) {
+    gint64 t0 = now_ns ();
     rs_block_clear (&blocks[j]);
     if (!els[j]->klass->process (els[j], &blocks[j - 1], &blocks[j], error))
       return FALSE;
+    if (blocks[j - 1].n > 0)
+      rs_histogram_add (&p->stage_times[j], now_ns () - t0);
   }
   return TRUE;
 }
@@ -527,6 +587,13 @@ rs_pipeline_run (RsPipeline *p, GError **error)
   g_return_val_if_fail (p != NULL, FALSE);
 
   memset (&p->stats, 0, sizeof p->stats);
+  memset (&p->block_times, 0, sizeof p->block_times);
+  g_free (p->stage_times);
+  p->stage_times = g_new0 (RsHistogram, n);
+  if (p->reports != NULL)
+    g_string_truncate (p->reports, 0);
+  else
+    p->reports = g_string_new (NULL);
 
   for (guint i = 0; i < n; i++) {
     els[i] = build_element (p, g_ptr_array_index (p->texts, i), TRUE, error);
@@ -539,14 +606,21 @@ rs_pipeline_run (RsPipeline *p, GError **error)
     blocks[i].width = els[i]->out.width;
 
   for (;;) {
+    gint64 t0 = now_ns (), t1;
     int got;
     rs_block_clear (&blocks[0]);
     got = els[0]->klass->pull (els[0], &blocks[0], error);
     if (got < 0)
       goto out;
+    /* A source's time includes waiting for input (a pipe, a microphone):
+     * it is kept apart from the processing time of a block. */
+    t1 = now_ns ();
+    rs_histogram_add (&p->stage_times[0], t1 - t0);
     p->stats.frames_in += blocks[0].n;
-    if (!push_through (els, blocks, 1, n, error))
+    if (!push_through (p, els, blocks, 1, n, error))
       goto out;
+    if (blocks[0].n > 0)
+      rs_histogram_add (&p->block_times, now_ns () - t1);
     p->stats.frames_out += blocks[n - 2].n;
     if (got == 0)
       break;
@@ -557,7 +631,7 @@ rs_pipeline_run (RsPipeline *p, GError **error)
     rs_block_clear (&blocks[i]);
     if (!els[i]->klass->finish (els[i], &blocks[i], error))
       goto out;
-    if (!push_through (els, blocks, i + 1, n, error))
+    if (!push_through (p, els, blocks, i + 1, n, error))
       goto out;
     /* What element i let go reached the sink (the sink's own finish
      * passes nothing on). */
@@ -571,6 +645,8 @@ out:
     p->stats.input_rate = els[0]->out.rate;
   p->stats.seconds = (double) (g_get_monotonic_time () - start_time) / G_USEC_PER_SEC;
   for (guint i = 0; i < n; i++) {
+    if (i < n_started && els[i]->klass->report != NULL)
+      els[i]->klass->report (els[i], p->reports);
     if (i < n_started)
       els[i]->klass->stop (els[i]);
     element_free (els[i]);

@@ -80,6 +80,11 @@ typedef struct RsPipelineStats {
 
 RS_API void rs_pipeline_get_stats (const RsPipeline *pipeline, RsPipelineStats *stats);
 
+/* A report of the last run for --stats: frames, real-time factor, the time
+ * each stage spent per block (p50, p99) and what each stage has to say
+ * (rate conversions, overflows). Free with g_free. */
+RS_API char *rs_pipeline_stats_report (const RsPipeline *pipeline);
+
 /* The pipeline as text, one element per line, parameters as set. */
 RS_API char *rs_pipeline_to_string (const RsPipeline *pipeline);
 

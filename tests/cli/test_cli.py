@@ -186,6 +186,15 @@ def test_run_inline_and_shipped():
     assert r.returncode == 0 and "csvsrc:" in r.stdout and "precision" in r.stdout, r.stdout
 
 
+def test_stats():
+    r = run("apply", "-m", DEMO, "-i", DEMO_IN, "--chunk", "10", "--stats")
+    assert r.returncode == 0, r.stderr
+    assert "frames: 120 in, 120 out" in r.stderr, r.stderr
+    for stage in ("csvsrc", "model", "csvsink", "per block"):
+        assert "\n" + stage in r.stderr, r.stderr
+    assert "model: gru, 1 layer(s), hidden 32, 3 -> 1 values per frame, streaming" in r.stderr
+
+
 def test_run_errors():
     r = run("run", "csvsrc ! modle ! csvsink")
     assert r.returncode == 1, r.returncode

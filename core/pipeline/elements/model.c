@@ -112,6 +112,20 @@ model_stop (RsElement *self)
   self->priv = NULL;
 }
 
+static void
+model_report (RsElement *self, GString *out)
+{
+  ModelElement *m = self->priv;
+
+  if (m == NULL || m->model == NULL)
+    return;
+  g_string_append_printf (out, "%s: %s, %u layer(s), hidden %u, %u -> %u values per frame, %s\n",
+                          self->name, rs_model_cell_name (m->model), rs_model_n_layers (m->model),
+                          rs_model_hidden_size (m->model), rs_model_input_size (m->model),
+                          rs_model_output_size (m->model),
+                          m->stream != NULL ? "streaming" : "offline (whole input)");
+}
+
 const RsElementClass rs_model_class = {
   .type = "model",
   .description = "a recurrent model (safetensors) over the frames",
@@ -121,4 +135,5 @@ const RsElementClass rs_model_class = {
   .process = model_process,
   .finish = model_finish,
   .stop = model_stop,
+  .report = model_report,
 };
