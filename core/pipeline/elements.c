@@ -4,10 +4,12 @@
 extern const RsElementClass rs_csvsrc_class;
 extern const RsElementClass rs_model_class;
 extern const RsElementClass rs_csvsink_class;
+extern const RsElementClass rs_jsonsink_class;
 
 const RsElementClass *const rs_element_classes[] = {
   &rs_csvsrc_class,
   &rs_model_class,
   &rs_csvsink_class,
+  &rs_jsonsink_class,
   NULL
 };

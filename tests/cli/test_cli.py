@@ -186,6 +186,15 @@ def test_run_inline_and_shipped():
     assert r.returncode == 0 and "csvsrc:" in r.stdout and "precision" in r.stdout, r.stdout
 
 
+def test_jsonsink():
+    r = run("run", "csvsrc location=%s ! model path=%s ! jsonsink" % (DEMO_IN, DEMO))
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    csv_rows = parse_csv(run("apply", "-m", DEMO, "-i", DEMO_IN).stdout)
+    assert [row["index"] for row in rows] == list(range(120))
+    assert [row["values"] for row in rows] == csv_rows
+
+
 def test_stats():
     r = run("apply", "-m", DEMO, "-i", DEMO_IN, "--chunk", "10", "--stats")
     assert r.returncode == 0, r.stderr

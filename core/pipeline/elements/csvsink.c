@@ -2,17 +2,14 @@
  * file. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "../element.h"
-#include "rnnstream/atomic-file.h"
-#include "rnnstream/error.h"
+#include "sink-output.h"
 
 typedef struct {
+  RsSinkOutput output;
   FILE *out;
-  RsAtomicFile *atomic;      /* when writing to a file */
   char format[8];            /* "%.Ng" */
 } CsvSink;
 
@@ -26,19 +23,13 @@ static const RsParamSpec csvsink_params[] = {
 static gboolean
 csvsink_start (RsElement *self, GError **error)
 {
-  const char *location = rs_element_string (self, "location");
   CsvSink *sink = g_new0 (CsvSink, 1);
 
   self->priv = sink;
   g_snprintf (sink->format, sizeof sink->format, "%%.%dg", (int) rs_element_int (self, "precision"));
-  if (strcmp (location, "-") == 0) {
-    sink->out = stdout;
-  } else {
-    sink->atomic = rs_atomic_file_new (location, error);
-    if (sink->atomic == NULL)
-      return FALSE;
-    sink->out = rs_atomic_file_stream (sink->atomic);
-  }
+  if (!rs_sink_output_open (&sink->output, rs_element_string (self, "location"), error))
+    return FALSE;
+  sink->out = sink->output.out;
   self->out = self->in;
   return TRUE;
 }
@@ -72,17 +63,9 @@ static gboolean
 csvsink_finish (RsElement *self, RsBlock *out, GError **error)
 {
   CsvSink *sink = self->priv;
-  RsAtomicFile *atomic = g_steal_pointer (&sink->atomic);
 
   (void) out;
-  if (atomic != NULL)
-    return rs_atomic_file_commit (atomic, error);
-  if (fflush (stdout) != 0 || ferror (stdout)) {
-    g_set_error (error, RS_ERROR, RS_ERROR_IO, "cannot write standard output: %s",
-                 g_strerror (errno));
-    return FALSE;
-  }
-  return TRUE;
+  return rs_sink_output_commit (&sink->output, error);
 }
 
 static void
@@ -92,7 +75,7 @@ csvsink_stop (RsElement *self)
 
   if (sink == NULL)
     return;
-  rs_atomic_file_abort (sink->atomic);
+  rs_sink_output_abort (&sink->output);
   g_free (sink);
   self->priv = NULL;
 }
