@@ -2,6 +2,7 @@
  * or a pipeline written on the command line. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,11 +34,29 @@ rs_cli_load_pipeline (const char *cmd, const char *spec, char **sets, int *statu
   return g_steal_pointer (&pipeline);
 }
 
+static void
+on_interrupt (int signum)
+{
+  (void) signum;
+  rs_pipeline_request_stop ();
+}
+
 int
 rs_cli_run_pipeline (const char *cmd, RsPipeline *pipeline, gboolean stats)
 {
   g_autoptr (GError) error = NULL;
-  gboolean ok = rs_pipeline_run (pipeline, &error);
+  struct sigaction action = { 0 };
+  gboolean ok;
+
+  /* Ctrl-C ends the input: whatever is pending is flushed and outputs are
+   * completed. No SA_RESTART, so a read blocked on a pipe or terminal
+   * returns at once. A second Ctrl-C kills as usual. */
+  action.sa_handler = on_interrupt;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset (&action.sa_mask);
+  sigaction (SIGINT, &action, NULL);
+  sigaction (SIGTERM, &action, NULL);
+  ok = rs_pipeline_run (pipeline, &error);
 
   if (stats) {
     g_autofree char *report = rs_pipeline_stats_report (pipeline);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,22 @@ struct RsPipeline {
   RsHistogram block_times;   /* a block through every stage */
   GString *reports;          /* the elements' own lines, of the last run */
 };
+
+/* Lock-free and async-signal-safe (C11 guarantees it for atomic_int where
+ * it is lock-free, as on every platform we build for). */
+static atomic_int stop_requested;
+
+void
+rs_pipeline_request_stop (void)
+{
+  atomic_store (&stop_requested, 1);
+}
+
+gboolean
+rs_pipeline_stop_requested (void)
+{
+  return atomic_load (&stop_requested) != 0;
+}
 
 static const RsElementClass *
 find_class (const char *type)
@@ -609,7 +626,13 @@ rs_pipeline_run (RsPipeline *p, GError **error)
     gint64 t0 = now_ns (), t1;
     int got;
     rs_block_clear (&blocks[0]);
-    got = els[0]->klass->pull (els[0], &blocks[0], error);
+    got = rs_pipeline_stop_requested () ? 0 : els[0]->klass->pull (els[0], &blocks[0], error);
+    if (got < 0 && rs_pipeline_stop_requested ()) {
+      /* The stop interrupted the source's read: that is the end, not an
+       * error. */
+      g_clear_error (error);
+      got = 0;
+    }
     if (got < 0)
       goto out;
     /* A source's time includes waiting for input (a pipe, a microphone):

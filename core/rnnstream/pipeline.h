@@ -70,6 +70,15 @@ RS_API RsPipeline *rs_pipeline_copy (const RsPipeline *pipeline);
 RS_API const char *rs_pipeline_source_name (const RsPipeline *pipeline);
 RS_API const char *rs_pipeline_sink_name (const RsPipeline *pipeline);
 
+/* Asks every running pipeline to stop as if its input had ended: sources
+ * return end-of-stream at their next block, and every stage flushes what it
+ * holds, so no finished output is lost. Async-signal-safe: a SIGINT handler
+ * may call it. */
+RS_API void rs_pipeline_request_stop (void);
+
+/* Whether rs_pipeline_request_stop was called (sources poll this). */
+RS_API gboolean rs_pipeline_stop_requested (void);
+
 /* What the last rs_pipeline_run did. */
 typedef struct RsPipelineStats {
   guint64 frames_in;         /* frames (or samples) the source produced */

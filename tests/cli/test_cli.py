@@ -146,6 +146,29 @@ def test_apply_streams_row_by_row():
         p.stderr.close()
 
 
+def test_interrupt_flushes_and_exits_cleanly():
+    """Ctrl-C while waiting for input ends the stream: rows already answered
+    stay answered, the file output is completed, the exit status is 0."""
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "out.csv")
+        p = subprocess.Popen([EXE, "apply", "-m", DEMO, "-o", out], stdin=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            p.stdin.write("1,0,1\n2,0.5,0.8\n")
+            p.stdin.flush()
+            time.sleep(0.5)
+            p.send_signal(2)
+            assert p.wait(timeout=10) == 0, p.stderr.read()
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            p.stdin.close()
+            p.stderr.close()
+        with open(out) as f:
+            assert len(f.read().splitlines()) == 2
+
+
 def test_apply_bad_rows():
     for text, line, phrase in (("1,2,3\n4,5\n", 2, "2 values, expected 3"),
                                ("value,a,b\n1,2,3\n4,x,6\n", 3, "field 2 'x' is not a number"),
