@@ -25,7 +25,9 @@ typedef enum {
   RS_ERROR_PARSE,           /* malformed input data (CSV, ...) */
   RS_ERROR_UNSUPPORTED,     /* valid request we cannot honour (e.g. streaming a bidirectional model) */
   RS_ERROR_STATE,           /* a state snapshot that does not fit the stream */
-  RS_ERROR_PIPELINE         /* a pipeline description that is malformed or does not fit together */
+  RS_ERROR_PIPELINE,        /* a pipeline description that is malformed or does not fit together */
+  RS_ERROR_DEVICE,          /* an audio device could not be found, opened, started or read */
+  RS_ERROR_OVERRUN          /* live input lost samples: the reader fell behind (it may read on) */
 } RsError;
 
 RS_API GQuark rs_error_quark (void);

@@ -1,0 +1,151 @@
+#!/bin/sh
+# The live path, for real: a private PulseAudio daemon with a null sink,
+# a known recording played into it with paplay, and `capture` recording the
+# sink's monitor through rs_microphone -> PortAudio -> ALSA's "pulse"
+# device (libasound2-plugins) -> PulseAudio. The recording must contain
+# the file: `align` finds the lag by cross-correlation and checks the
+# correlation coefficient (> 0.99) and the SNR (> 30 dB) over the file's
+# length. A second capture with a 100 ms ring and a reader that stalls for
+# a second must report the lost input (RS_ERROR_OVERRUN), not hide it.
+#
+#   test-live.sh CAPTURE ALIGN REFERENCE.wav [RNNSTREAM]
+#
+# RNNSTREAM, when given and when it has the `devices` command, must list
+# the PulseAudio device. Exit status 77 (meson: skipped) when PulseAudio is
+# not installed, unless CI=true, where a skip is a failure.
+#
+# Nothing outside a temporary directory is touched: the daemon's runtime
+# and state directories, its socket, the client configuration (no
+# autospawn) and HOME all live there, and the daemon is killed on exit.
+# The daemon runs with -n (no default.pa), so it loads exactly the two
+# modules given here, at the reference file's rate, and PulseAudio has
+# nothing to resample.
+set -u
+
+capture=$1
+align=$2
+reference=$3
+rnnstream=${4:-}
+
+say() { echo "test-live: $*"; }
+fail() { say "FAIL: $*"; exit 1; }
+skip() {
+  if [ "${CI:-}" = true ]; then
+    fail "$* (CI=true: the live test must run)"
+  fi
+  say "SKIP: $*"
+  exit 77
+}
+
+for tool in pulseaudio pactl paplay; do
+  command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed"
+done
+plugin_found=no
+for plugin in /usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so \
+              /usr/lib/alsa-lib/libasound_module_pcm_pulse.so; do
+  [ -e "$plugin" ] && plugin_found=yes
+done
+[ "$plugin_found" = yes ] || skip "ALSA's PulseAudio plugin (libasound2-plugins) is not installed"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rs-live-XXXXXX") || fail "mktemp"
+daemon=""
+cleanup() {
+  status=$?
+  if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
+    kill "$daemon" 2>/dev/null
+    # Give it a second to go, then make sure.
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      kill -0 "$daemon" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$daemon" 2>/dev/null
+    wait "$daemon" 2>/dev/null
+  fi
+  if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then
+    for log in "$tmp"/*.log "$tmp"/*.out "$tmp"/*.err; do
+      [ -s "$log" ] || continue
+      echo "---- $(basename "$log") (last 30 lines)"
+      tail -n 30 "$log"
+    done
+  fi
+  rm -rf "$tmp"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# The reference's rate, from its WAV header (bytes 24-27, little-endian).
+rate=$(od -An -t u4 -j 24 -N 4 "$reference" | tr -d ' ')
+[ -n "$rate" ] && [ "$rate" -gt 0 ] || fail "cannot read the rate of $reference"
+
+mkdir -p "$tmp/runtime" "$tmp/state" "$tmp/home" || fail "mkdir"
+chmod 700 "$tmp/runtime"
+export XDG_RUNTIME_DIR="$tmp/runtime"
+export PULSE_RUNTIME_PATH="$tmp/runtime/pulse"
+export PULSE_STATE_PATH="$tmp/state"
+export HOME="$tmp/home"
+export PULSE_SERVER="unix:$tmp/runtime/native"
+printf 'autospawn = no\n' > "$tmp/client.conf"
+export PULSE_CLIENTCONFIG="$tmp/client.conf"
+unset DISPLAY PULSE_COOKIE
+
+started=$(date +%s)
+# As root PulseAudio warns that it is meant for --system, then runs.
+pulseaudio --daemonize=no --exit-idle-time=-1 -n --system=false --use-pid-file=false \
+  --log-target=stderr --log-level=notice \
+  -L "module-null-sink sink_name=rs_null rate=$rate channels=1 format=s16le" \
+  -L "module-native-protocol-unix auth-anonymous=1 socket=$tmp/runtime/native" \
+  > "$tmp/pulseaudio.log" 2>&1 &
+daemon=$!
+
+ready=no
+for _ in $(seq 1 100); do
+  kill -0 "$daemon" 2>/dev/null || fail "pulseaudio exited at start-up"
+  if pactl info > "$tmp/pactl.out" 2>&1; then
+    ready=yes
+    break
+  fi
+  sleep 0.1
+done
+[ "$ready" = yes ] || fail "pulseaudio did not answer within 10 s"
+pactl set-default-sink rs_null || fail "pactl set-default-sink"
+pactl set-default-source rs_null.monitor || fail "pactl set-default-source"
+say "pulseaudio up (pid $daemon); null sink at $rate Hz, its monitor the default source"
+
+if [ -n "$rnnstream" ] && "$rnnstream" devices --help >/dev/null 2>&1; then
+  # Not leak-checked: the command cannot keep ALSA's plugins loaded the way
+  # capture does (see keep-modules.c), and its leaks are not ours to judge.
+  ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$rnnstream" devices > "$tmp/devices.out" \
+    2> "$tmp/devices.err" || fail "rnnstream devices failed"
+  grep -q "ALSA: pulse" "$tmp/devices.out" || fail "rnnstream devices does not list ALSA: pulse"
+  [ -s "$tmp/devices.err" ] && fail "rnnstream devices wrote to stderr"
+  say "rnnstream devices lists the PulseAudio device"
+fi
+
+# Record 3 s; play the 1.4 s file once samples flow.
+timeout 30 "$capture" --device pulse --rate "$rate" --seconds 3 --output "$tmp/captured.wav" \
+  > "$tmp/capture.out" 2> "$tmp/capture.err" &
+capturing=$!
+for _ in $(seq 1 100); do
+  grep -q '^ready$' "$tmp/capture.out" 2>/dev/null && break
+  kill -0 "$capturing" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q '^ready$' "$tmp/capture.out" || { wait "$capturing"; fail "capture did not start"; }
+timeout 20 paplay --device=rs_null "$reference" > "$tmp/paplay.out" 2>&1 || fail "paplay failed"
+wait "$capturing" || fail "capture failed (status $?)"
+cat "$tmp/capture.out"
+grep -q '^overrun' "$tmp/capture.out" && fail "input was lost during the capture"
+"$align" "$reference" "$tmp/captured.wav" || fail "the capture does not match $reference"
+
+# Lost input is reported: a 100 ms ring, and a reader asleep for 1 s.
+timeout 30 "$capture" --device pulse --rate "$rate" --seconds 1.5 --buffer-ms 100 \
+  --stall-ms 1000 --output "$tmp/stalled.wav" > "$tmp/stalled.out" 2> "$tmp/stalled.err" ||
+  fail "the stalled capture failed"
+cat "$tmp/stalled.out"
+grep -q '^overrun: .* samples dropped because the reader fell behind' "$tmp/stalled.out" ||
+  fail "a reader that fell behind was not told"
+grep -q 'dropped=0 ' "$tmp/stalled.out" && fail "the stalled capture counted no drops"
+
+say "passed in $(( $(date +%s) - started )) s"
+exit 0
