@@ -15,6 +15,8 @@ static const RsCommand commands[] = {
   { "plugins", "list the cell plugins found", rs_cmd_plugins },
   { "run", "run a pipeline (file, shipped name or text)", rs_cmd_run },
   { "batch", "run a pipeline over many inputs, on every core", rs_cmd_batch },
+  { "features", "Kaldi-compatible MFCC or fbank features of a sound file, as CSV", rs_cmd_features },
+  { "devices", "list the audio input devices", rs_cmd_devices },
 };
 
 int

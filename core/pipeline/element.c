@@ -40,6 +40,13 @@ rs_element_bool (const RsElement *self, const char *name)
 }
 
 gboolean
+rs_element_is_set (const RsElement *self, const char *name)
+{
+  const char *text = rs_element_param (self, name)->text;
+  return text != NULL && text[0] != '\0';
+}
+
+gboolean
 rs_element_fail (const RsElement *self, GError **error, const char *format, ...)
 {
   va_list args;

@@ -39,7 +39,8 @@ typedef enum {
 typedef struct RsParamSpec {
   const char *name;
   RsParamType type;
-  const char *default_value;   /* as the user would write it; NULL: required */
+  const char *default_value;   /* as the user would write it; NULL: required;
+                                * "": unset, the element's own default applies */
   const char *blurb;
   double min, max;             /* INT and DOUBLE ranges, inclusive; min > max: none */
   const char *choices;         /* ENUM: "a|b|c" */
@@ -100,6 +101,8 @@ const char *rs_element_string (const RsElement *self, const char *name);
 gint64 rs_element_int (const RsElement *self, const char *name);
 double rs_element_double (const RsElement *self, const char *name);
 gboolean rs_element_bool (const RsElement *self, const char *name);
+/* Whether a parameter whose default is "" was given a value. */
+gboolean rs_element_is_set (const RsElement *self, const char *name);
 
 /* Errors in RS_ERROR_PIPELINE prefixed with "element NAME: ". */
 gboolean rs_element_fail (const RsElement *self, GError **error, const char *format, ...)

@@ -2,12 +2,22 @@
 #include "element.h"
 
 extern const RsElementClass rs_csvsrc_class;
+extern const RsElementClass rs_filesrc_class;
+extern const RsElementClass rs_mfcc_class;
+extern const RsElementClass rs_fbank_class;
+extern const RsElementClass rs_deltas_class;
+extern const RsElementClass rs_cmvn_class;
 extern const RsElementClass rs_model_class;
 extern const RsElementClass rs_csvsink_class;
 extern const RsElementClass rs_jsonsink_class;
 
 const RsElementClass *const rs_element_classes[] = {
   &rs_csvsrc_class,
+  &rs_filesrc_class,
+  &rs_mfcc_class,
+  &rs_fbank_class,
+  &rs_deltas_class,
+  &rs_cmvn_class,
   &rs_model_class,
   &rs_csvsink_class,
   &rs_jsonsink_class,

@@ -220,6 +220,12 @@ build_element (const RsPipeline *p, const RsElementText *e, gboolean check_requi
                    "(%s)", pos, el->name, spec->name, spec->blurb);
       goto fail;
     }
+    /* "" leaves the parameter unset: the element applies its own default,
+     * which may depend on other settings (Kaldi's per-program defaults). */
+    if (spec->default_value[0] == '\0' && spec->type != RS_PARAM_STRING) {
+      el->values[i].text = g_strdup ("");
+      continue;
+    }
     reason = check_value (spec, spec->default_value, &el->values[i]);
     g_assert (reason == NULL);
   }
@@ -526,7 +532,9 @@ rs_pipeline_describe_elements (void)
       g_string_append_printf (s, "  %-14s %s (%s", spec->name, spec->blurb,
                               spec->type == RS_PARAM_ENUM ? spec->choices
                                                           : type_names[spec->type]);
-      if (spec->default_value != NULL)
+      if (spec->default_value != NULL && spec->default_value[0] == '\0')
+        g_string_append (s, ", default: the element's own");
+      else if (spec->default_value != NULL)
         g_string_append_printf (s, ", default %s", spec->default_value);
       else
         g_string_append (s, ", required");

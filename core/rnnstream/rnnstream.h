@@ -5,12 +5,22 @@
 
 #include <rnnstream/atomic-file.h>
 #include <rnnstream/cell-abi.h>
+#include <rnnstream/cmvn.h>
+#include <rnnstream/csv-stream.h>
+#include <rnnstream/deltas.h>
 #include <rnnstream/error.h>
+#include <rnnstream/features.h>
 #include <rnnstream/frame-reader.h>
+#include <rnnstream/microphone.h>
 #include <rnnstream/model.h>
 #include <rnnstream/pipeline.h>
 #include <rnnstream/registry.h>
+#include <rnnstream/resampler.h>
+#include <rnnstream/ring-buffer.h>
 #include <rnnstream/safetensors.h>
+#include <rnnstream/series-features.h>
+#include <rnnstream/series-time.h>
+#include <rnnstream/sound-file.h>
 #include <rnnstream/stream.h>
 #include <rnnstream/version.h>
 

@@ -277,6 +277,89 @@ def test_errors():
     assert r.returncode == 1 and DEMO_IN in r.stderr, r.stderr
 
 
+FEATURES = os.path.join(FIXTURES, "features")
+
+
+def wav(name):
+    return os.path.join(FEATURES, name + ".wav")
+
+
+def test_features_match_kaldi():
+    ref16 = read_safetensors(os.path.join(FEATURES, "front_center_16k.safetensors"))
+    ref8 = read_safetensors(os.path.join(FEATURES, "front_center_8k.safetensors"))
+    for args, ref, tol in (
+            ([wav("front_center_16k")], ref16["mfcc_default"], 2e-3),
+            (["--snip-edges=false", wav("front_center_16k")], ref16["mfcc_nosnip"], 2e-3),
+            (["--type=fbank", "--num-mel-bins=40", wav("front_center_16k")],
+             ref16["fbank_40"], 1e-3),
+            (["--window-type=hamming", wav("front_center_16k")], ref16["mfcc_hamming"], 2e-3),
+            ([wav("front_center_8k")], ref8["mfcc_default"], 2e-3)):
+        r = run("features", *args)
+        assert r.returncode == 0, (args, r.stderr)
+        assert max_diff(parse_csv(r.stdout), ref) <= tol, args
+
+
+def test_features_pipeline_stages():
+    ref = read_safetensors(os.path.join(FEATURES, "front_center_16k.safetensors"))
+    r = run("run", "filesrc location=%s chunk=160 ! mfcc ! deltas ! csvsink"
+            % wav("front_center_16k"))
+    assert r.returncode == 0, r.stderr
+    assert max_diff(parse_csv(r.stdout), ref["deltas_default"]) <= 2e-3
+    # The shipped pipeline and the command are one code path.
+    shipped = run("run", "mfcc", "--set", "filesrc.location=" + wav("front_center_16k"))
+    assert shipped.returncode == 0 and shipped.stdout == run(
+        "features", wav("front_center_16k")).stdout
+
+
+def test_features_resampled():
+    r = run("features", "--sample-frequency=8000", "--stats", wav("front_center_16k"))
+    assert r.returncode == 0, r.stderr
+    assert "16000 Hz -> 8000 Hz (resampled)" in r.stderr, r.stderr
+    rows = parse_csv(r.stdout)
+    # 22848 samples at 16 kHz are 11424 at 8 kHz: 1 + (11424 - 200) // 80 frames.
+    assert len(rows) == 141 and len(rows[0]) == 13, (len(rows), len(rows[0]))
+
+
+def test_features_errors():
+    with tempfile.TemporaryDirectory() as d:
+        bad = os.path.join(d, "bad.wav")
+        with open(bad, "wb") as f:
+            f.write(b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk")
+        r = run("features", bad)
+        assert r.returncode == 1 and bad in r.stderr, r.stderr
+    for args, message in (
+            (["--num-mel-bins=many"], "num-mel-bins"),
+            (["--frobnicate=1"], "frobnicate"),
+            (["--window-type=kaiser"], "kaiser"),
+            (["--type=plp"], "--type must be mfcc or fbank")):
+        r = run("features", *args, wav("front_center_16k"))
+        assert r.returncode in (1, 2) and message in r.stderr, (args, r.stderr)
+        assert r.stdout == "", args
+    # A shape mismatch is caught while the pipeline is set up, before any
+    # audio is read: 13 MFCCs into a model that wants 3 values per frame.
+    r = run("run", "filesrc location=%s ! mfcc ! model path=%s ! csvsink"
+            % (wav("front_center_16k"), DEMO))
+    assert r.returncode == 1 and "13" in r.stderr and "3" in r.stderr, r.stderr
+    assert r.stdout == "", r.stdout
+
+
+def test_batch_audio_with_a_corrupt_file():
+    with tempfile.TemporaryDirectory() as d:
+        inputs = [wav("front_center_16k"), os.path.join(d, "corrupt.wav"), wav("rear_left_8k")]
+        with open(inputs[1], "wb") as f:
+            f.write(b"RIFF" + bytes(range(256)) * 4)
+        out = os.path.join(d, "out")
+        r = run("batch", "mfcc", "-d", out, "-j", "2", *inputs)
+        assert r.returncode == 1, (r.returncode, r.stderr)
+        assert inputs[1] + ": " in r.stderr, r.stderr
+        assert "3 inputs: 2 done, 0 skipped (output exists), 1 failed" in r.stderr, r.stderr
+        assert "h of audio" in r.stderr, r.stderr
+        assert sorted(os.listdir(out)) == ["front_center_16k.csv", "rear_left_8k.csv"], \
+            os.listdir(out)
+        with open(os.path.join(out, "rear_left_8k.csv")) as f:
+            assert f.read() == run("features", inputs[2]).stdout
+
+
 for name, func in sorted(globals().items()):
     if name.startswith("test_") and callable(func):
         start = time.monotonic()

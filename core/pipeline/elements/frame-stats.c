@@ -1,0 +1,161 @@
+/* deltas and cmvn: Kaldi's add-deltas and apply-cmvn-sliding as streaming
+ * stages over feature frames. */
+#include "config.h"
+
+#include "rnnstream/cmvn.h"
+#include "rnnstream/deltas.h"
+#include "stage.h"
+
+static const RsParamSpec deltas_params[] = {
+  { "delta-order", RS_PARAM_INT, "", "2: deltas and delta-deltas", 0, 4, NULL },
+  { "delta-window", RS_PARAM_INT, "", "2", 1, 100, NULL },
+  { NULL, 0, NULL, NULL, 0, 0, NULL }
+};
+
+static const RsParamSpec cmvn_params[] = {
+  { "cmn-window", RS_PARAM_INT, "", "frames (600)", 1, 1e7, NULL },
+  { "min-cmn-window", RS_PARAM_INT, "", "frames, with center=true (100)", 1, 1e7, NULL },
+  { "norm-vars", RS_PARAM_BOOL, "", "also normalise the variance (false)", 1, 0, NULL },
+  { "center", RS_PARAM_BOOL, "", "a window centred on the frame, which adds latency (false)",
+    1, 0, NULL },
+  { NULL, 0, NULL, NULL, 0, 0, NULL }
+};
+
+static gboolean
+needs_frames (RsElement *self, GError **error)
+{
+  if (self->in.width == 0)
+    return rs_element_fail (self, error, "needs to know the width of its input frames");
+  return TRUE;
+}
+
+static gsize
+deltas_accept (gpointer stage, const float *data, gsize n)
+{
+  return rs_deltas_accept (stage, data, n);
+}
+
+static gboolean
+deltas_pop (gpointer stage, float *frame, gint64 *index)
+{
+  return rs_deltas_pop (stage, frame, index);
+}
+
+static void
+deltas_finish (gpointer stage)
+{
+  rs_deltas_finish (stage);
+}
+
+static void
+deltas_free (gpointer stage)
+{
+  rs_deltas_free (stage);
+}
+
+static gboolean
+deltas_start (RsElement *self, GError **error)
+{
+  g_autoptr (GPtrArray) args = rs_stage_option_args (self, NULL);
+  RsStage *st = g_new0 (RsStage, 1);
+  RsDeltaOptions opts;
+  RsDeltas *deltas;
+
+  self->priv = st;
+  if (!needs_frames (self, error))
+    return FALSE;
+  rs_delta_options_init (&opts);
+  if (!rs_delta_options_parse (&opts, (const char *const *) args->pdata, args->len, error))
+    return FALSE;
+  deltas = rs_deltas_new (self->in.width, &opts, error);
+  if (deltas == NULL)
+    return FALSE;
+  st->stage = deltas;
+  st->accept = deltas_accept;
+  st->pop = deltas_pop;
+  st->finish = deltas_finish;
+  st->free = deltas_free;
+  st->description = g_strdup_printf ("order %u, window %u: %u -> %u values, latency %u frames",
+                                     opts.order, opts.window, self->in.width,
+                                     rs_deltas_dim (deltas), rs_deltas_latency (deltas));
+  self->out.width = rs_deltas_dim (deltas);
+  self->out.rate = self->in.rate;
+  return TRUE;
+}
+
+static gsize
+cmvn_accept (gpointer stage, const float *data, gsize n)
+{
+  return rs_cmvn_accept (stage, data, n);
+}
+
+static gboolean
+cmvn_pop (gpointer stage, float *frame, gint64 *index)
+{
+  return rs_cmvn_pop (stage, frame, index);
+}
+
+static void
+cmvn_finish (gpointer stage)
+{
+  rs_cmvn_finish (stage);
+}
+
+static void
+cmvn_free (gpointer stage)
+{
+  rs_cmvn_free (stage);
+}
+
+static gboolean
+cmvn_start (RsElement *self, GError **error)
+{
+  g_autoptr (GPtrArray) args = rs_stage_option_args (self, NULL);
+  RsStage *st = g_new0 (RsStage, 1);
+  RsCmvnOptions opts;
+  RsCmvn *cmvn;
+
+  self->priv = st;
+  if (!needs_frames (self, error))
+    return FALSE;
+  rs_cmvn_options_init (&opts);
+  if (!rs_cmvn_options_parse (&opts, (const char *const *) args->pdata, args->len, error))
+    return FALSE;
+  cmvn = rs_cmvn_new (self->in.width, &opts, error);
+  if (cmvn == NULL)
+    return FALSE;
+  st->stage = cmvn;
+  st->accept = cmvn_accept;
+  st->pop = cmvn_pop;
+  st->finish = cmvn_finish;
+  st->free = cmvn_free;
+  st->description = g_strdup_printf ("sliding window of %u frames%s%s", opts.cmn_window,
+                                     opts.norm_vars ? ", variance normalised" : "",
+                                     opts.center ? ", centred" : ", causal");
+  self->out = self->in;
+  return TRUE;
+}
+
+const RsElementClass rs_deltas_class = {
+  .type = "deltas",
+  .description = "appends deltas (and delta-deltas...) as Kaldi's add-deltas",
+  .role = RS_ELEMENT_FILTER,
+  .params = deltas_params,
+  .start = deltas_start,
+  .process = rs_stage_process,
+  .finish = rs_stage_finish,
+  .stop = rs_stage_stop,
+  .report = rs_stage_report,
+};
+
+const RsElementClass rs_cmvn_class = {
+  .type = "cmvn",
+  .description = "sliding-window mean (and variance) normalisation as Kaldi's apply-cmvn-sliding",
+  .role = RS_ELEMENT_FILTER,
+  .params = cmvn_params,
+  .start = cmvn_start,
+  .process = rs_stage_process,
+  .finish = rs_stage_finish,
+  .stop = rs_stage_stop,
+  .report = rs_stage_report,
+};
