@@ -24,6 +24,9 @@ SEQ_VS_TORCH = 3.0             # for hidden <= SEQ_MAX_H
 SEQ_MAX_H = 256
 BATCH_VS_TORCH = 2.0
 BATCH_PCT_PEAK = 60.0
+FEATURES_VS_TORCH = 4.0        # torchaudio's time / ours, per frame
+FEATURES_VS_FFT = 2.5          # ours / the FFT alone, per frame
+FEATURES_PIECES_VS_BLOCK = 1.1  # 10 ms pieces / one block
 
 CELL_ORDER = {"rnn_tanh": 0, "rnn_relu": 1, "gru": 2, "lstm": 3}
 
@@ -89,6 +92,58 @@ def buildtype(build):
     except (OSError, ValueError):
         pass
     return None
+
+
+def features_table(ours, theirs):
+    """bench-features' and bench_features_torch.py's records, if any."""
+    f_ours = index(ours, "features")
+    f_torch = index(theirs, "torch_features").get("mfcc")
+    info = next((r for r in ours if r.get("type") == "features_info"), None)
+    if not f_ours or info is None:
+        return
+    print()
+    print("== Features: Kaldi MFCC (%d coefficients, Kaldi's defaults), %g Hz speech, "
+          "%d frames, one thread (us per 10 ms frame, median) ==" % (
+              info["dim"], info["sample_frequency"], info["frames"]))
+    print("Target: >= %gx torchaudio, <= %gx FFTW's %d-point real FFT alone, 10 ms pieces "
+          "<= %gx one block." % (FEATURES_VS_TORCH, FEATURES_VS_FFT, info["fft_length"],
+                                 FEATURES_PIECES_VS_BLOCK))
+    print("one block = the whole signal offered to one accept call; 10 ms pieces = %d "
+          "samples per call, popping in between. %s." % (info["piece"], info["fftw"]))
+    fft = f_ours.get("fft", {}).get("us_per_frame")
+    block = f_ours.get("mfcc_block", {}).get("us_per_frame")
+    torch_us = f_torch["us_per_frame"] if f_torch else None
+    rows = []
+    marks = {"PASS": 0, "MISS": 0}
+    for name, label in (("mfcc_block", "rnnstream, one block"),
+                        ("mfcc_pieces", "rnnstream, 10 ms pieces")):
+        r = f_ours.get(name)
+        if r is None:
+            continue
+        us = r["us_per_frame"]
+        vs_torch = torch_us / us if torch_us else None
+        vs_fft = us / fft if fft else None
+        conds = [None if vs_torch is None else vs_torch >= FEATURES_VS_TORCH,
+                 None if vs_fft is None else vs_fft <= FEATURES_VS_FFT]
+        if name == "mfcc_pieces" and block:
+            conds.append(us / block <= FEATURES_PIECES_VS_BLOCK)
+        mark = "MISS" if False in conds else "n/a" if None in conds else "PASS"
+        if mark in marks:
+            marks[mark] += 1
+        rows.append([label, fmt(us, ".3f"), fmt_ratio(vs_fft), fmt_ratio(vs_torch),
+                     fmt_ratio(us / block) if block else "n/a", mark])
+    if f_torch:
+        rows.append(["torchaudio %s kaldi.mfcc, whole signal" % f_torch["version"],
+                     fmt(torch_us, ".3f"), fmt_ratio(torch_us / fft) if fft else "n/a",
+                     "1.00x", "-", "-"])
+    if fft:
+        rows.append(["FFTW real FFT alone", fmt(fft, ".3f"), "1.00x",
+                     fmt_ratio(torch_us / fft) if torch_us else "n/a", "-", "-"])
+    table(["what", "us/frame", "/ FFT", "torch / this", "/ one block", "target"], rows,
+          "<>>>><")
+    print("%d PASS, %d MISS" % (marks["PASS"], marks["MISS"]))
+    if f_torch and "maxdiff" in f_torch:
+        print("max|diff| rnnstream vs torchaudio: %.1e" % f_torch["maxdiff"])
 
 
 def main():
@@ -247,6 +302,8 @@ def main():
     table(["cell", "L", "H", "ours fps", "torch fps", "ratio", "ours GFLOP/s", "torch GFLOP/s",
            "% peak", "target"], rows, "<>>>>>>>><")
     print("%d PASS, %d MISS" % (marks["PASS"], marks["MISS"]))
+
+    features_table(ours, theirs)
 
     missing = [n for n in names if n in o_stream and n not in t_stream]
     if missing:

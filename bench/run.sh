@@ -90,6 +90,22 @@ echo "bench: PyTorch" >&2
 $pin $python "$here/bench_torch.py" "$tmp/models.tsv" "$tmp/input.f32" --dump-dir "$tmp" \
   $quick >>"$theirs" || failed=1
 
+# Features: rnnstream's Kaldi MFCC against torchaudio's kaldi.mfcc on the
+# same speech (a feature fixture), and against FFTW's FFT alone. Built with
+# the library's own dependencies, so present whenever the benchmarks are.
+features_exe=$build/bench/bench-features
+features_input=$here/../tests/fixtures/features/front_center_16k.safetensors
+if [ -x "$features_exe" ]; then
+  echo "bench: features (rnnstream)" >&2
+  $pin "$features_exe" $quick --dump "$tmp/features.f32" "$features_input" >>"$ours" ||
+    failed=1
+  echo "bench: features (torchaudio)" >&2
+  $pin $python "$here/bench_features_torch.py" "$features_input" --ours "$tmp/features.f32" \
+    $quick >>"$theirs" || failed=1
+else
+  echo "bench: $features_exe is missing: no features table" >&2
+fi
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(( $(date +%s) - start ))
 
