@@ -3,6 +3,7 @@
 
 extern const RsElementClass rs_csvsrc_class;
 extern const RsElementClass rs_filesrc_class;
+extern const RsElementClass rs_micsrc_class;
 extern const RsElementClass rs_mfcc_class;
 extern const RsElementClass rs_fbank_class;
 extern const RsElementClass rs_deltas_class;
@@ -10,10 +11,12 @@ extern const RsElementClass rs_cmvn_class;
 extern const RsElementClass rs_model_class;
 extern const RsElementClass rs_csvsink_class;
 extern const RsElementClass rs_jsonsink_class;
+extern const RsElementClass rs_wavsink_class;
 
 const RsElementClass *const rs_element_classes[] = {
   &rs_csvsrc_class,
   &rs_filesrc_class,
+  &rs_micsrc_class,
   &rs_mfcc_class,
   &rs_fbank_class,
   &rs_deltas_class,
@@ -21,5 +24,6 @@ const RsElementClass *const rs_element_classes[] = {
   &rs_model_class,
   &rs_csvsink_class,
   &rs_jsonsink_class,
+  &rs_wavsink_class,
   NULL
 };

@@ -1,7 +1,7 @@
 /* align: finds a reference recording inside a capture and says how well
  * they match, for test-live.sh.
  *
- *   align REFERENCE CAPTURED [MIN_CORRELATION [MIN_SNR_DB]]
+ *   align REFERENCE CAPTURED [MIN_CORRELATION [MIN_SNR_DB [MAX_MFCC_DIFF]]]
  *
  * The lag is where the correlation coefficient between the reference and
  * the capture peaks: searched first on both signals averaged over blocks
@@ -12,14 +12,18 @@
  * over the power of capture - reference: no gain fitted, so a level change
  * counts as error) and the least-squares gain; the exit status is 0 when
  * the correlation exceeds MIN_CORRELATION (0.99) and the SNR exceeds
- * MIN_SNR_DB (30). Both files are read with rs_sound_file; the capture is
- * resampled to the reference's rate if they differ. */
+ * MIN_SNR_DB (30), and the MFCCs (Kaldi's defaults) of the aligned part
+ * of the capture differ from the reference's by at most MAX_MFCC_DIFF
+ * (0.01) in every coefficient of every frame that carries sound (see
+ * below). Both files are read with rs_sound_file; the capture is resampled
+ * to the reference's rate if they differ. */
 #include "config.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <rnnstream/features.h>
 #include <rnnstream/sound-file.h>
 
 #define DECIMATE 8
@@ -48,6 +52,37 @@ load (const char *path, int target_rate, int *rate)
     fprintf (stderr, "align: %s\n", error->message);
     exit (2);
   }
+  return out;
+}
+
+/* MFCCs (Kaldi's defaults at rate) of samples[0, n), frame after frame. */
+static GArray *
+mfcc (const float *samples, gsize n, int rate, guint *dim)
+{
+  RsFeatureOptions opts;
+  g_autoptr (GError) error = NULL;
+  RsFeatures *features;
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (float));
+  float frame[64];
+  gint64 index;
+
+  rs_feature_options_init (&opts, RS_FEATURE_MFCC, rate);
+  features = rs_features_new (&opts, &error);
+  g_assert_no_error (error);
+  *dim = rs_features_dim (features);
+  g_assert (*dim <= G_N_ELEMENTS (frame));
+  while (n > 0) {
+    const gsize used = rs_features_accept (features, samples, n);
+
+    samples += used;
+    n -= used;
+    while (rs_features_pop (features, frame, &index))
+      g_array_append_vals (out, frame, *dim);
+  }
+  rs_features_finish (features);
+  while (rs_features_pop (features, frame, &index))
+    g_array_append_vals (out, frame, *dim);
+  rs_features_free (features);
   return out;
 }
 
@@ -97,13 +132,16 @@ main (int argc, char **argv)
   g_autofree float *ref_d = NULL, *cap_d = NULL;
   const double min_corr = argc > 3 ? g_ascii_strtod (argv[3], NULL) : 0.99;
   const double min_snr = argc > 4 ? g_ascii_strtod (argv[4], NULL) : 30.0;
+  const double max_feature_diff = argc > 5 ? g_ascii_strtod (argv[5], NULL) : 0.01;
+  guint dim;
   gsize nr, nc, nrd, ncd, best_coarse = 0, best = 0, from, to;
   double best_r = -2, signal = 0, noise = 0, xy = 0, xx = 0, snr, gain;
   int ref_rate, cap_rate;
   const float *x, *y;
 
-  if (argc < 3 || argc > 5) {
-    fprintf (stderr, "usage: align REFERENCE CAPTURED [MIN_CORRELATION [MIN_SNR_DB]]\n");
+  if (argc < 3 || argc > 6) {
+    fprintf (stderr, "usage: align REFERENCE CAPTURED [MIN_CORRELATION [MIN_SNR_DB "
+             "[MAX_MFCC_DIFF]]]\n");
     return 2;
   }
   ref = load (argv[1], 0, &ref_rate);
@@ -155,8 +193,42 @@ main (int argc, char **argv)
   printf ("reference %" G_GSIZE_FORMAT " samples at %d Hz, capture %" G_GSIZE_FORMAT
           " samples; lag %" G_GSIZE_FORMAT " samples (%.3f s); correlation %.6f; SNR %.1f dB; "
           "gain %.6f\n", nr, ref_rate, nc, best, (double) best / ref_rate, best_r, snr, gain);
-  if (best_r > min_corr && snr > min_snr)
-    return 0;
-  printf ("align: mismatch (want correlation > %g and SNR > %g dB)\n", min_corr, min_snr);
-  return 1;
+  if (best_r <= min_corr || snr <= min_snr) {
+    printf ("align: mismatch (want correlation > %g and SNR > %g dB)\n", min_corr, min_snr);
+    return 1;
+  }
+
+  /* What a recognizer sees: the features of the aligned capture against
+   * the file's, over the frames that carry sound. In (near) digital
+   * silence the log energies follow the last bit of noise, and one LSB
+   * moves them by several units; PulseAudio's stream start and end leave
+   * such differences in the quiet frames at the ends. So frames more than
+   * 40 dB below the loudest (coefficient 0 is the log energy) are not
+   * compared. */
+  {
+    g_autoptr (GArray) fr = mfcc (x, nr, ref_rate, &dim);
+    g_autoptr (GArray) fc = mfcc (y + best, nr, ref_rate, &dim);
+    const float *a = (const float *) fr->data, *b = (const float *) fc->data;
+    const guint frames = fr->len / dim;
+    double max_diff = 0, loudest = -INFINITY;
+    guint compared = 0;
+
+    g_assert (fr->len == fc->len && frames > 0);
+    for (guint t = 0; t < frames; t++)
+      loudest = MAX (loudest, a[t * dim]);
+    for (guint t = 0; t < frames; t++) {
+      if (a[t * dim] < loudest - 4 * G_LN10)
+        continue;
+      compared++;
+      for (guint j = 0; j < dim; j++)
+        max_diff = MAX (max_diff, fabs (a[t * dim + j] - b[t * dim + j]));
+    }
+    printf ("MFCC: %u of %u frames within 40 dB of the loudest; max abs difference %.4g\n",
+            compared, frames, max_diff);
+    if (compared < frames / 2 || max_diff > max_feature_diff) {
+      printf ("align: the features differ by more than %g\n", max_feature_diff);
+      return 1;
+    }
+  }
+  return 0;
 }
