@@ -20,6 +20,11 @@ Writes, into models/:
                              inputs / outputs;
   demo-input.csv             a header "value,month_sin,month_cos" then one row
                              per month (%.6g, comma-separated);
+  demo-series.csv            the same months as a raw series: a header
+                             "month,value", then YYYY-MM (January 1949 first)
+                             and VALUE_CENTER + VALUE_SCALE * the scaled value
+                             as printed in demo-input.csv (%.12g), the input of
+                             pipelines/forecast.pipeline;
   demo-expected.csv          PyTorch's output for each row of demo-input.csv
                              (%.9g, one per line, no header), the model run
                              in float32 over the whole file as one sequence
@@ -155,6 +160,13 @@ def main():
         f.write("value,month_sin,month_cos\n")
         for r in rows[:DEMO_ROWS]:
             f.write(",".join("%.6g" % v for v in r) + "\n")
+    # From the printed scaled values, so that scaling this series again
+    # gives demo-input.csv's first column (to double rounding).
+    with open(os.path.join(MODELS, "demo-series.csv"), "w") as f:
+        f.write("month,value\n")
+        for t, r in enumerate(rows[:DEMO_ROWS]):
+            value = VALUE_CENTER + VALUE_SCALE * float("%.6g" % r[0])
+            f.write("%d-%02d,%.12g\n" % (1949 + t // 12, t % 12 + 1, value))
     with open(os.path.join(MODELS, "demo-expected.csv"), "w") as f:
         for v in expected.tolist():
             f.write("%.9g\n" % v)

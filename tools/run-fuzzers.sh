@@ -8,7 +8,7 @@ seconds=${2:-60}
 src=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for target in safetensors frame-reader pipeline csv-stream; do
+for target in safetensors pipeline csv-stream; do
   mkdir -p "$work/$target"
   echo "fuzz-$target: ${seconds}s"
   "$build/tests/fuzz/fuzz-$target" -max_total_time="$seconds" -rss_limit_mb=2048 \

@@ -59,6 +59,21 @@ rs_element_fail (const RsElement *self, GError **error, const char *format, ...)
   return FALSE;
 }
 
+gboolean
+rs_element_need_input_width (RsElement *self, GError **error)
+{
+  RsElement *up = self->upstream;
+
+  if (self->in.width == 0 && up != NULL && up->out.width == 0 && up->klass->probe != NULL) {
+    if (!up->klass->probe (up, error))
+      return FALSE;
+    self->in = up->out;
+  }
+  if (self->in.width == 0)
+    return rs_element_fail (self, error, "needs to know the width of its input frames");
+  return TRUE;
+}
+
 void
 rs_block_reserve (RsBlock *block, gsize n)
 {

@@ -13,6 +13,11 @@
  *             the data", e.g. a CSV source without a header);
  *   fixate    only on an element whose output width is 0, when the next
  *             element needs a definite width; the element adopts it;
+ *   probe     only on a source whose output width is 0, when the next
+ *             element takes any width but must know it when it starts
+ *             (rs_element_need_input_width): the source reads ahead until
+ *             the data shows its width, and keeps what it read for its
+ *             first pull;
  *   pull      sources: fill the block; 1 = more may follow, 0 = end, -1 = error;
  *   process   others: consume `in`, append to `out`;
  *   finish    at the end of the stream: append what is still held back
@@ -79,6 +84,7 @@ typedef struct RsElementClass {
   const RsParamSpec *params;   /* terminated by a spec with name NULL */
   gboolean (*start) (RsElement *self, GError **error);
   gboolean (*fixate) (RsElement *self, guint width, GError **error);
+  gboolean (*probe) (RsElement *self, GError **error);
   int (*pull) (RsElement *self, RsBlock *out, GError **error);
   gboolean (*process) (RsElement *self, const RsBlock *in, RsBlock *out, GError **error);
   gboolean (*finish) (RsElement *self, RsBlock *out, GError **error);
@@ -92,6 +98,7 @@ struct RsElement {
   char *name;                  /* its type, or its name= parameter */
   RsParamValue *values;        /* one per spec, in spec order */
   RsFormat in, out;
+  RsElement *upstream;         /* the element before it (NULL for the source) */
   gpointer priv;               /* the element's own state, freed by stop */
 };
 
@@ -103,6 +110,12 @@ double rs_element_double (const RsElement *self, const char *name);
 gboolean rs_element_bool (const RsElement *self, const char *name);
 /* Whether a parameter whose default is "" was given a value. */
 gboolean rs_element_is_set (const RsElement *self, const char *name);
+
+/* For the start of an element that takes any width: makes sure
+ * self->in.width is known, probing the source before it when it is not (a
+ * CSV source without width= or columns= reads its first row). Fails,
+ * naming self, when the width stays unknown. */
+gboolean rs_element_need_input_width (RsElement *self, GError **error);
 
 /* Errors in RS_ERROR_PIPELINE prefixed with "element NAME: ". */
 gboolean rs_element_fail (const RsElement *self, GError **error, const char *format, ...)

@@ -8,6 +8,10 @@ extern const RsElementClass rs_mfcc_class;
 extern const RsElementClass rs_fbank_class;
 extern const RsElementClass rs_deltas_class;
 extern const RsElementClass rs_cmvn_class;
+extern const RsElementClass rs_lags_class;
+extern const RsElementClass rs_diff_class;
+extern const RsElementClass rs_standardize_class;
+extern const RsElementClass rs_calendar_class;
 extern const RsElementClass rs_model_class;
 extern const RsElementClass rs_csvsink_class;
 extern const RsElementClass rs_jsonsink_class;
@@ -21,6 +25,10 @@ const RsElementClass *const rs_element_classes[] = {
   &rs_fbank_class,
   &rs_deltas_class,
   &rs_cmvn_class,
+  &rs_lags_class,
+  &rs_diff_class,
+  &rs_standardize_class,
+  &rs_calendar_class,
   &rs_model_class,
   &rs_csvsink_class,
   &rs_jsonsink_class,

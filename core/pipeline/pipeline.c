@@ -546,15 +546,18 @@ rs_pipeline_describe_elements (void)
 
 /* Starts every element in order and settles every stage's width: an
  * element whose output width is data-defined (0) adopts the width its
- * successor needs (its in.width after start). */
+ * successor needs (its in.width after start), or, when the successor takes
+ * any width, is probed for it from its start (rs_element_need_input_width). */
 static gboolean
 negotiate (RsElement **els, guint n, guint *n_started, GError **error)
 {
   for (guint i = 0; i < n; i++) {
     RsElement *el = els[i];
 
-    if (i > 0)
+    if (i > 0) {
       el->in = els[i - 1]->out;
+      el->upstream = els[i - 1];
+    }
     *n_started = i + 1;
     if (!el->klass->start (el, error))
       return FALSE;

@@ -10,7 +10,6 @@
 #include <rnnstream/deltas.h>
 #include <rnnstream/error.h>
 #include <rnnstream/features.h>
-#include <rnnstream/frame-reader.h>
 #include <rnnstream/microphone.h>
 #include <rnnstream/model.h>
 #include <rnnstream/pipeline.h>

@@ -4,7 +4,9 @@ files and pipes. Standard library only, so CI needs no extra packages.
 
 Usage: test_cli.py PATH/TO/rnnstream
 """
+import datetime
 import json
+import math
 import os
 import select
 import struct
@@ -19,6 +21,7 @@ FIXTURES = os.environ["RS_TEST_FIXTURES"]
 DEMO = os.path.join(ROOT, "models", "demo-forecast.safetensors")
 DEMO_IN = os.path.join(ROOT, "models", "demo-input.csv")
 DEMO_OUT = os.path.join(ROOT, "models", "demo-expected.csv")
+DEMO_SERIES = os.path.join(ROOT, "models", "demo-series.csv")
 
 passed = 0
 failed = 0
@@ -170,9 +173,14 @@ def test_interrupt_flushes_and_exits_cleanly():
 
 
 def test_apply_bad_rows():
-    for text, line, phrase in (("1,2,3\n4,5\n", 2, "2 values, expected 3"),
-                               ("value,a,b\n1,2,3\n4,x,6\n", 3, "field 2 'x' is not a number"),
-                               ("1,2,3\n1,2,nan\n", 2, "field 3 'nan' is not a finite number")):
+    for text, line, phrase in (("1,2,3\n4,5\n", 2, "2 fields, expected 3"),
+                               ("value,a,b\n1,2,3\n4,x,6\n", 3,
+                                "column 'a' (2): 'x' is not a number"),
+                               ("1,2,3\n1,2,nan\n", 2, "column 3: missing value 'nan'"),
+                               ("1,2,3\n1,2,inf\n", 2, "column 3: 'inf' is not a number"),
+                               ("1,2,1e39\n", 1, "column 3: 1e+39 is beyond the float range"),
+                               ("1,2\n", 1, "2 values per row, expected 3 (what the next "
+                                "stage takes)")):
         r = run("apply", "-m", DEMO, stdin=text)
         assert r.returncode == 1, (text, r.returncode)
         assert "<stdin>:%d: %s" % (line, phrase) in r.stderr, r.stderr
@@ -250,7 +258,8 @@ def test_batch_with_a_bad_file():
         args = ["batch", "apply", "--set", "model.path=" + DEMO, "-d", out, "-j", "2"] + inputs
         r = run(*args)
         assert r.returncode == 1, (r.returncode, r.stderr)
-        assert inputs[1] + ": " in r.stderr and "bad.csv:2: field 2 'x'" in r.stderr, r.stderr
+        assert inputs[1] + ": " in r.stderr, r.stderr
+        assert "bad.csv:2: column 2: 'x' is not a number" in r.stderr, r.stderr
         assert "3 inputs: 2 done, 0 skipped (output exists), 1 failed" in r.stderr, r.stderr
         assert sorted(os.listdir(out)) == ["a.csv", "c.csv"], os.listdir(out)
         with open(os.path.join(out, "a.csv")) as f:
@@ -358,6 +367,363 @@ def test_batch_audio_with_a_corrupt_file():
             os.listdir(out)
         with open(os.path.join(out, "rear_left_8k.csv")) as f:
             assert f.read() == run("features", inputs[2]).stdout
+
+
+# CSV series and the time-series elements. Every number is recomputed here
+# in Python, from the definitions, not from rnnstream's code.
+
+
+def write_file(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def labelled(text):
+    """CSV rows with a label first: [(label, [values])]."""
+    out = []
+    for line in text.splitlines():
+        fields = line.split(",")
+        out.append((fields[0], [float(v) for v in fields[1:]]))
+    return out
+
+
+def assert_close(got, expected, tol=1e-6):
+    """Rows of floats equal to float precision (relative), same shape."""
+    assert len(got) == len(expected), (len(got), len(expected))
+    for r, (g, e) in enumerate(zip(got, expected)):
+        assert len(g) == len(e), (r, g, e)
+        for x, y in zip(g, e):
+            assert abs(x - y) <= tol * max(1.0, abs(y)), (r, g, e)
+
+
+def with_normalisation(src, dst, normalisation):
+    """A copy of the safetensors file src with metadata 'normalisation' set
+    (a JSON text): the tensors' bytes are kept, the header is rewritten."""
+    with open(src, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    header.setdefault("__metadata__", {})["normalisation"] = normalisation
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(dst, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data[8 + n:])
+
+
+def test_csv_columns_and_time_column():
+    with tempfile.TemporaryDirectory() as d:
+        path = write_file(d, "in.csv", "date,a,b,c\n2024-01-01,1,2,3\n2024-01-02,4,5,6\n")
+        by_name = run("run", "csvsrc location=%s time-column=date columns=c,a ! csvsink" % path)
+        assert by_name.returncode == 0, by_name.stderr
+        assert by_name.stdout == "2024-01-01,3,1\n2024-01-02,6,4\n", by_name.stdout
+        # Indices count from 1, as cut and awk do.
+        by_index = run("run", "csvsrc location=%s time-column=1 columns=4,2 ! csvsink" % path)
+        assert by_index.stdout == by_name.stdout, by_index.stdout
+        every = run("run", "csvsrc location=%s time-column=date ! csvsink" % path)
+        assert every.stdout == "2024-01-01,1,2,3\n2024-01-02,4,5,6\n", every.stdout
+        r = run("run", "csvsrc location=%s time-column=date columns=b ! jsonsink" % path)
+        assert [json.loads(line) for line in r.stdout.splitlines()] == [
+            {"index": 0, "label": "2024-01-01", "values": [2]},
+            {"index": 1, "label": "2024-01-02", "values": [5]}], r.stdout
+        # Without a time column the dates are values, which they are not.
+        r = run("run", "csvsrc location=%s ! csvsink" % path)
+        assert r.returncode == 1, r.returncode
+        assert "%s:2: column 'date' (1): '2024-01-01' is not a number" % path in r.stderr, \
+            r.stderr
+        r = run("run", "csvsrc location=%s columns=a,price ! csvsink" % path)
+        assert r.returncode == 1, r.returncode
+        assert "%s:1: no column 'price'; the columns are 'date', 'a', 'b', 'c'" % path \
+            in r.stderr, r.stderr
+        # A time that holds the delimiter stays one field on the way out.
+        path = write_file(d, "comma.csv", 'when;v\n"2024-01-01, 09:00";2.5\n')
+        r = run("run", "csvsrc location=%s delimiter=; time-column=when ! csvsink" % path)
+        assert r.stdout == '"2024-01-01, 09:00",2.5\n', (r.stdout, r.stderr)
+
+
+def test_csv_header_detection():
+    with tempfile.TemporaryDirectory() as d:
+        bare = write_file(d, "bare.csv", "1,2\n3,4\n")
+        named = write_file(d, "named.csv", "x,y\n1,2\n")
+        for path, header, out in ((bare, "auto", "1,2\n3,4\n"), (bare, "yes", "3,4\n"),
+                                  (named, "auto", "1,2\n")):
+            r = run("run", "csvsrc location=%s header=%s ! csvsink" % (path, header))
+            assert r.returncode == 0 and r.stdout == out, (path, header, r.stdout, r.stderr)
+        r = run("run", "csvsrc location=%s header=no ! csvsink" % named)
+        assert r.returncode == 1, r.returncode
+        assert "%s:1: column 1: 'x' is not a number" % named in r.stderr, r.stderr
+
+
+def test_csv_missing_policies():
+    rows = [(0, "1", "10"), (1, "", "20"), (2, "NA", "NaN"), (3, "4", "40"), (4, "5", "-nan")]
+    text = "t,a,b\n" + "".join("%d,%s,%s\n" % row for row in rows)
+
+    def value(v):
+        return None if v.lower().lstrip("+-") in ("", "na", "nan") else float(v)
+
+    columns = [[value(row[1]) for row in rows], [value(row[2]) for row in rows]]
+
+    def held(col):
+        out, last = [], None
+        for v in col:
+            last = v if v is not None else last
+            out.append(last)
+        return out
+
+    def interpolated(col):
+        out = list(col)
+        known = [i for i, v in enumerate(col) if v is not None]
+        for i0, i1 in zip(known, known[1:]):
+            for i in range(i0 + 1, i1):
+                out[i] = col[i0] + (col[i1] - col[i0]) * (i - i0) / (i1 - i0)
+        return out
+
+    with tempfile.TemporaryDirectory() as d:
+        path = write_file(d, "gaps.csv", text)
+        r = run("run", "csvsrc location=%s time-column=t ! csvsink" % path)
+        assert r.returncode == 1, r.returncode
+        assert "%s:3: column 'a' (2): missing value (empty field)" % path in r.stderr, r.stderr
+        r = run("run", "csvsrc location=%s time-column=t missing=skip ! csvsink" % path,
+                "--stats")
+        assert r.returncode == 0, r.stderr
+        assert labelled(r.stdout) == [(str(row[0]), [value(row[1]), value(row[2])])
+                                      for row in rows
+                                      if value(row[1]) is not None
+                                      and value(row[2]) is not None], r.stdout
+        assert "missing values: skip, 3 row(s) skipped" in r.stderr, r.stderr
+        for policy, fill in (("hold", held), ("interpolate", interpolated)):
+            r = run("run", "csvsrc location=%s time-column=t missing=%s ! csvsink"
+                    % (path, policy))
+            assert r.returncode == (0 if policy == "hold" else 1), (policy, r.stderr)
+            a, b = fill(columns[0]), fill(columns[1])
+            expected = [(str(row[0]), [a[i], b[i]]) for i, row in enumerate(rows)
+                        if a[i] is not None and b[i] is not None]
+            if policy == "interpolate":
+                # b's last gap never closes: the rows held for it are dropped
+                # and the end says so.
+                expected = expected[:4]
+                assert "%s:6: column 'b' (3): missing value at the end of the input" % path \
+                    in r.stderr, r.stderr
+            assert labelled(r.stdout) == expected, (policy, r.stdout)
+
+
+def test_csv_malformed_rows_named():
+    with tempfile.TemporaryDirectory() as d:
+        for text, line, phrase in (("a,b\n1,2\n3\n", 3, "1 field, expected 2"),
+                                   ("a,b\n1,2\n\n# note\n3,\"4\n", 5,
+                                    "field 2: unterminated quoted field"),
+                                   ("a,b\n1,2\n1,1e999\n", 3,
+                                    "column 'b' (2): '1e999' is beyond the double range"),
+                                   ("a,b\n1,2\n1,0x10\n", 3,
+                                    "column 'b' (2): '0x10' is not a number"),
+                                   ("a\n1e300\n", 2, "column 'a': 1e+300 is beyond the float "
+                                    "range")):
+            path = write_file(d, "bad.csv", text)
+            r = run("run", "csvsrc location=%s ! csvsink" % path)
+            assert r.returncode == 1, (text, r.returncode)
+            assert "%s:%d: %s" % (path, line, phrase) in r.stderr, (text, r.stderr)
+
+
+# A daily-ish series of two values with datetimes crossing a month, a
+# quarter and a year, for the feature elements.
+SERIES_TIMES = [(datetime.datetime(2023, 11, 25, 6, 30)
+                 + datetime.timedelta(days=3 * i, hours=5 * i, minutes=7 * i,
+                                      seconds=15 * i)).isoformat() for i in range(10)]
+SERIES = [[112, 10.5], [118, 11], [132, 9.25], [129, 12], [121, 12.5], [135, 8],
+          [148, 7.5], [148, 13], [136, 10], [119, 11.75]]
+SERIES_CSV = "time,x,y\n" + "".join("%s,%g,%g\n" % (t, v[0], v[1])
+                                    for t, v in zip(SERIES_TIMES, SERIES))
+
+
+def run_series(d, stages, *extra):
+    path = write_file(d, "series.csv", SERIES_CSV)
+    r = run("run", "csvsrc location=%s time-column=time ! %s ! csvsink" % (path, stages), *extra)
+    assert r.returncode == 0, (stages, r.stderr)
+    return labelled(r.stdout), r.stderr
+
+
+def test_lags_and_diff_numbers():
+    with tempfile.TemporaryDirectory() as d:
+        got, _ = run_series(d, "lags lags=3")
+        assert [g[0] for g in got] == SERIES_TIMES[2:]
+        assert_close([g[1] for g in got],
+                     [SERIES[t - 2] + SERIES[t - 1] + SERIES[t] for t in range(2, 10)])
+        got, err = run_series(d, "lags lags=3 zero-pad=true", "--stats")
+        padded = [[0, 0]] * 2 + SERIES
+        assert_close([g[1] for g in got], [padded[t] + padded[t + 1] + padded[t + 2]
+                                           for t in range(10)])
+        assert "lags: 3 rows of 2 values -> 6, oldest first; zero-padded; 10 rows in, " \
+               "10 frames out" in err, err
+
+        got, _ = run_series(d, "diff")
+        assert [g[0] for g in got] == SERIES_TIMES[1:]
+        assert_close([g[1] for g in got], [[a - b for a, b in zip(SERIES[t], SERIES[t - 1])]
+                                           for t in range(1, 10)])
+        # Seasonal lag 3, then two ordinary differences.
+        got, err = run_series(d, "diff order=2 seasonal-lag=3", "--stats")
+        s = {t: [a - b for a, b in zip(SERIES[t], SERIES[t - 3])] for t in range(3, 10)}
+        d1 = {t: [a - b for a, b in zip(s[t], s[t - 1])] for t in range(4, 10)}
+        d2 = [[a - b for a, b in zip(d1[t], d1[t - 1])] for t in range(5, 10)]
+        assert [g[0] for g in got] == SERIES_TIMES[5:]
+        assert_close([g[1] for g in got], d2)
+        assert "diff: order 2, seasonal lag 3: the first 5 rows fill the history; 10 rows " \
+               "in, 5 frames out" in err, err
+
+
+def test_standardize_numbers():
+    with tempfile.TemporaryDirectory() as d:
+        # Running: mean and population deviation of the rows so far, this one
+        # included; 0 while they do not vary.
+        got, err = run_series(d, "standardize", "--stats")
+        expected = []
+        for t in range(10):
+            row = []
+            for c in range(2):
+                seen = [SERIES[k][c] for k in range(t + 1)]
+                mean = sum(seen) / len(seen)
+                std = (sum((v - mean) ** 2 for v in seen) / len(seen)) ** 0.5
+                row.append((SERIES[t][c] - mean) / std if std > 0 else 0.0)
+            expected.append(row)
+        assert_close([g[1] for g in got], expected, 1e-5)
+        assert [g[0] for g in got] == SERIES_TIMES
+        means = [sum(row[c] for row in SERIES) / len(SERIES) for c in range(2)]
+        assert "standardize: z = (x - mean) / std, running mean and std over 10 rows; at the " \
+               "end: mean %.6g, %.6g" % tuple(means) in err, err
+        got, _ = run_series(d, "standardize mean=100,10 std=20,2")
+        assert_close([g[1] for g in got], [[(x - 100) / 20, (y - 10) / 2] for x, y in SERIES])
+        # One pair for every value; the inverse undoes it.
+        got, _ = run_series(d, "standardize mean=100 std=20")
+        assert_close([g[1] for g in got], [[(x - 100) / 20, (y - 100) / 20] for x, y in SERIES])
+        got, _ = run_series(d, "standardize mean=100 std=20 ! standardize name=back invert=true "
+                            "mean=100 std=20")
+        assert_close([g[1] for g in got], SERIES)
+
+
+def test_calendar_numbers():
+    with tempfile.TemporaryDirectory() as d:
+        got, err = run_series(d, "calendar features=hour,weekday,quarter,month,position",
+                              "--stats")
+        expected = []
+        for t, text in enumerate(SERIES_TIMES):
+            when = datetime.datetime.fromisoformat(text)
+            month = 2 * math.pi * (when.month - 1) / 12
+            day = 2 * math.pi * when.weekday() / 7
+            hour = 2 * math.pi * (when.hour + when.minute / 60 + when.second / 3600) / 24
+            quarter = [1.0 if (when.month - 1) // 3 == q else 0.0 for q in range(4)]
+            # The values first, then the features in their fixed order.
+            expected.append(SERIES[t] + [t, math.sin(month), math.cos(month)] + quarter
+                            + [math.sin(day), math.cos(day), math.sin(hour), math.cos(hour)])
+        assert [g[0] for g in got] == SERIES_TIMES
+        assert_close([g[1] for g in got], expected, 1e-6)
+        assert "calendar: 2 values + 11 calendar features; times of kind datetime; 10 frames" \
+            in err, err
+        # Monthly times have no hour; a text that is no time is named.
+        path = write_file(d, "monthly.csv", "m,v\n1949-01,1\n1949-02,2\n")
+        r = run("run", "csvsrc location=%s time-column=m ! calendar features=hour ! csvsink"
+                % path)
+        assert r.returncode == 1, r.returncode
+        assert "element calendar: frame 0: time '1949-01': a time of kind 'year-month' has no " \
+               "hour" in r.stderr, r.stderr
+        path = write_file(d, "odd.csv", "m,v\n1949-01,1\nlast week,2\n")
+        r = run("run", "csvsrc location=%s time-column=m ! calendar features=month ! csvsink"
+                % path)
+        assert r.returncode == 1, r.returncode
+        assert "element calendar: frame 1: time 'last week' is not a date or time" in r.stderr, \
+            r.stderr
+        r = run("run", "csvsrc location=%s ! calendar features=month ! csvsink" % DEMO_IN)
+        assert r.returncode == 1, r.returncode
+        assert "element calendar: frame 0 has no time: set the source's time-column=" \
+            in r.stderr, r.stderr
+
+
+def test_series_streams_row_by_row():
+    """Through csvsrc, standardize and lags, each row is answered before the
+    next one is written (tail -f file | rnnstream run ...)."""
+    p = subprocess.Popen([EXE, "run", "csvsrc time-column=1 ! standardize ! lags lags=2 "
+                          "! csvsink"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, bufsize=1)
+    try:
+        p.stdin.write("time,x,y\n")
+        for t, (text, row) in enumerate(zip(SERIES_TIMES, SERIES)):
+            p.stdin.write("%s,%g,%g\n" % (text, row[0], row[1]))
+            p.stdin.flush()
+            if t == 0:
+                continue        # the first row only fills the window
+            ready, _, _ = select.select([p.stdout], [], [], 10)
+            assert ready, "no output for row %d within 10 s" % t
+            line = p.stdout.readline()
+            assert line.startswith(text + ",") and len(line.split(",")) == 5, line
+        p.stdin.close()
+        assert p.wait(timeout=10) == 0, p.stderr.read()
+        assert p.stdout.read() == ""
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
+
+def test_standardize_from_model_and_forecast():
+    # The raw series is the demo input's first column, unscaled.
+    with open(DEMO_IN) as f:
+        scaled = [float(line.split(",")[0]) for line in f.read().splitlines()[1:]]
+    with open(DEMO_SERIES) as f:
+        series = labelled("\n".join(f.read().splitlines()[1:]))
+    assert len(series) == len(scaled) == 120
+    for t, ((month, (value,)), z) in enumerate(zip(series, scaled)):
+        assert month == "%d-%02d" % (1949 + t // 12, t % 12 + 1), month
+        assert abs((value - 250) / 100 - z) < 1e-9, (month, value, z)
+    with open(DEMO_OUT) as f:
+        forecast = [[250 + 100 * float(line)] for line in f.read().splitlines()]
+
+    with tempfile.TemporaryDirectory() as d:
+        model = os.path.join(d, "model.safetensors")
+        # The demo model's scaling of its three inputs, as its metadata.
+        with_normalisation(DEMO, model, '{"mean": [250, 0, 0], "std": [100, 1.0, 1]}')
+        r = run("run", "csvsrc location=%s time-column=month ! calendar features=month "
+                "! standardize from-model=%s ! model path=%s "
+                "! standardize name=unscale invert=true mean=250 std=100 ! csvsink"
+                % (DEMO_SERIES, model, model), "--stats")
+        assert r.returncode == 0, r.stderr
+        got = labelled(r.stdout)
+        assert [g[0] for g in got] == [s[0] for s in series]
+        assert max_diff([g[1] for g in got], forecast) <= 1e-3
+        assert "standardize: z = (x - mean) / std, from %s mean and std: mean 250, 0, 0; " \
+               "std 100, 1, 1" % model in r.stderr, r.stderr
+
+        # The shipped pipeline: the same numbers, with the scaling written in.
+        shipped = run("run", "forecast", "--set", "model.path=" + DEMO,
+                      "--set", "csvsrc.location=" + DEMO_SERIES)
+        assert shipped.returncode == 0, shipped.stderr
+        assert max_diff([g[1] for g in labelled(shipped.stdout)], forecast) <= 1e-3
+
+        for normalisation, phrase in (
+                ('{"mean": [250], "std": [100, 1]}', "1 mean(s) from %s, but 2 std(s)" % model),
+                ('{"mean": [250, 0], "std": [100, 1]}',
+                 "2 means and stds (from %s), but the stage before it gives 3" % model),
+                ('{"mean": [250, 0, 0], "std": [100, 0, 1]}',
+                 "std 2 is 0: it must be finite and positive (from %s)" % model),
+                ('[250, 100]', "%s: metadata 'normalisation' is not {\"mean\": [numbers], "
+                 "\"std\": [numbers]}" % model)):
+            with_normalisation(DEMO, model, normalisation)
+            r = run("run", "csvsrc location=%s time-column=month ! calendar features=month "
+                    "! standardize from-model=%s ! model path=%s ! csvsink"
+                    % (DEMO_SERIES, model, model))
+            assert r.returncode == 1, (normalisation, r.returncode)
+            assert "element standardize: " + phrase in r.stderr, (normalisation, r.stderr)
+            assert r.stdout == "", r.stdout
+
+
+def test_series_elements_listed():
+    r = run("run", "--elements")
+    assert r.returncode == 0, r.stderr
+    for phrase in ("lags:", "diff:", "standardize:", "calendar:", "time-column", "missing",
+                   "from-model", "seasonal-lag", "zero-pad"):
+        assert phrase in r.stdout, (phrase, r.stdout)
+    r = run("run", "forecast", "--print")
+    assert r.returncode == 0 and "! calendar features=month" in r.stdout, r.stdout
 
 
 for name, func in sorted(globals().items()):

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "../element.h"
 #include "sink-output.h"
@@ -34,6 +35,25 @@ csvsink_start (RsElement *self, GError **error)
   return TRUE;
 }
 
+/* A label as one CSV field: quoted (RFC 4180) when it holds a comma, a
+ * quote or a line end, so that a time such as "2024-03-01, 12:00" stays one
+ * column. */
+static void
+put_label (FILE *out, const char *label)
+{
+  if (strpbrk (label, ",\"\r\n") == NULL) {
+    fputs (label, out);
+    return;
+  }
+  fputc ('"', out);
+  for (const char *p = label; *p != '\0'; p++) {
+    if (*p == '"')
+      fputc ('"', out);
+    fputc (*p, out);
+  }
+  fputc ('"', out);
+}
+
 static gboolean
 csvsink_process (RsElement *self, const RsBlock *in, RsBlock *out, GError **error)
 {
@@ -43,8 +63,10 @@ csvsink_process (RsElement *self, const RsBlock *in, RsBlock *out, GError **erro
   (void) out;
   (void) error;
   for (gsize r = 0; r < in->n; r++) {
-    if (in->labels[r] != NULL)
-      fprintf (sink->out, "%s,", in->labels[r]);
+    if (in->labels[r] != NULL) {
+      put_label (sink->out, in->labels[r]);
+      fputc (',', sink->out);
+    }
     for (guint j = 0; j < in->width; j++) {
       if (j > 0)
         fputc (',', sink->out);

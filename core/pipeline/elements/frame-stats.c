@@ -21,14 +21,6 @@ static const RsParamSpec cmvn_params[] = {
   { NULL, 0, NULL, NULL, 0, 0, NULL }
 };
 
-static gboolean
-needs_frames (RsElement *self, GError **error)
-{
-  if (self->in.width == 0)
-    return rs_element_fail (self, error, "needs to know the width of its input frames");
-  return TRUE;
-}
-
 static gsize
 deltas_accept (gpointer stage, const float *data, gsize n)
 {
@@ -62,7 +54,7 @@ deltas_start (RsElement *self, GError **error)
   RsDeltas *deltas;
 
   self->priv = st;
-  if (!needs_frames (self, error))
+  if (!rs_element_need_input_width (self, error))
     return FALSE;
   rs_delta_options_init (&opts);
   if (!rs_delta_options_parse (&opts, (const char *const *) args->pdata, args->len, error))
@@ -116,7 +108,7 @@ cmvn_start (RsElement *self, GError **error)
   RsCmvn *cmvn;
 
   self->priv = st;
-  if (!needs_frames (self, error))
+  if (!rs_element_need_input_width (self, error))
     return FALSE;
   rs_cmvn_options_init (&opts);
   if (!rs_cmvn_options_parse (&opts, (const char *const *) args->pdata, args->len, error))
