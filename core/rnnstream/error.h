@@ -27,7 +27,8 @@ typedef enum {
   RS_ERROR_STATE,           /* a state snapshot that does not fit the stream */
   RS_ERROR_PIPELINE,        /* a pipeline description that is malformed or does not fit together */
   RS_ERROR_DEVICE,          /* an audio device could not be found, opened, started or read */
-  RS_ERROR_OVERRUN          /* live input lost samples: the reader fell behind (it may read on) */
+  RS_ERROR_OVERRUN,         /* live input lost samples: the reader fell behind (it may read on) */
+  RS_ERROR_ARGUMENT         /* a setting out of its range (an optimiser's learning rate, ...) */
 } RsError;
 
 RS_API GQuark rs_error_quark (void);
