@@ -12,11 +12,13 @@
 #include <rnnstream/features.h>
 #include <rnnstream/microphone.h>
 #include <rnnstream/model.h>
+#include <rnnstream/optimizer.h>
 #include <rnnstream/pipeline.h>
 #include <rnnstream/registry.h>
 #include <rnnstream/resampler.h>
 #include <rnnstream/ring-buffer.h>
 #include <rnnstream/safetensors.h>
+#include <rnnstream/schedule.h>
 #include <rnnstream/series-features.h>
 #include <rnnstream/series-time.h>
 #include <rnnstream/sound-file.h>
