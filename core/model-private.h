@@ -29,6 +29,9 @@ struct RsModel {
   guint output_size;
   gboolean has_head;
   RsLinear head;
+  char *rnn_prefix;          /* e.g. "rnn." (may be ""): the recurrent tensors' prefix */
+  char *head_prefix;         /* e.g. "fc.", NULL without a head */
+  gboolean head_has_bias;
   guint64 n_params;
   char *digest;
   GHashTable *metadata;      /* char* -> char* */

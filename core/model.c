@@ -240,7 +240,8 @@ create_layers (Loader *ld, GError **error)
     RsLayer *layer = &m->layers[l];
 
     for (int dir = 0; dir < (m->bidirectional ? 2 : 1); dir++) {
-      RsCellSpec spec = { sizeof spec, input, lookup_layer_tensor, ld };
+      RsCellSpec spec = { .size = sizeof spec, .input_size = input,
+                          .tensor = lookup_layer_tensor, .user_data = ld };
       RsCellInfo info;
       char reason[512] = "";
 
@@ -323,6 +324,8 @@ find_head (Loader *ld, GError **error)
                         m->rnn_output_size, bias ? bias->data : NULL) < 0)
       return fail (ld, error, "out of memory");
     m->has_head = TRUE;
+    m->head_prefix = g_strdup (stem);
+    m->head_has_bias = bias != NULL;
     m->output_size = (guint) weight->shape[0];
     m->n_params += weight->n_elements + (bias ? bias->n_elements : 0);
   } else {
@@ -437,8 +440,10 @@ rs_model_new (const RsSafetensors *st, const char *display_name, RsRegistry *reg
     describe_architecture (&ld);
     ok = find_head (&ld, &local);
   }
-  if (ok)
+  if (ok) {
     describe_tensors (&ld);
+    model->rnn_prefix = g_strdup (ld.prefix);
+  }
   loader_clear (&ld);
   if (!ok) {
     g_propagate_error (error, local);
@@ -473,6 +478,8 @@ rs_model_free (RsModel *model)
   rs_linear_clear (&model->head);
   g_free (model->display_name);
   g_free (model->cell_name);
+  g_free (model->rnn_prefix);
+  g_free (model->head_prefix);
   g_free (model->digest);
   g_hash_table_unref (model->metadata);
   g_string_free (model->summary, TRUE);

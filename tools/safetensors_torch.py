@@ -56,3 +56,24 @@ def write_safetensors(path, tensors, dtype="F32", metadata=None):
         for data in blobs:
             f.write(data)
     os.replace(tmp, path)
+
+
+def read_safetensors(path):
+    """Read a safetensors file of F32/F16/BF16/F64 tensors: returns
+    ({name: tensor}, metadata dict)."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + n].decode("utf-8"))
+    metadata = header.pop("__metadata__", {})
+    base = 8 + n
+    dtypes = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
+              "F64": torch.float64}
+    tensors = {}
+    for name, info in header.items():
+        begin, end = info["data_offsets"]
+        data = bytearray(blob[base + begin:base + end])
+        t = torch.frombuffer(data, dtype=dtypes[info["dtype"]]) if data else \
+            torch.empty(0, dtype=dtypes[info["dtype"]])
+        tensors[name] = t.reshape(info["shape"]).clone()
+    return tensors, metadata

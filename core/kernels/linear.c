@@ -50,8 +50,17 @@ rs_linear_init (RsLinear *lin, uint32_t rows, uint32_t cols,
   lin->rows = rows;
   lin->cols = cols;
   lin->n_panels = n_panels;
+  rs_linear_pack (lin, w, w_stride, bias);
+  return 0;
+}
 
-  for (uint32_t p = 0; p < n_panels; p++)
+void
+rs_linear_pack (RsLinear *lin, const float *w, size_t w_stride, const float *bias)
+{
+  const size_t panel_floats = (size_t) lin->cols * PANEL;
+  const uint32_t rows = lin->rows, cols = lin->cols;
+
+  for (uint32_t p = 0; p < lin->n_panels; p++)
     {
       float *panel = lin->packed + p * panel_floats;
 
@@ -76,7 +85,22 @@ rs_linear_init (RsLinear *lin, uint32_t rows, uint32_t cols,
           lin->bias[j] = j < rows && bias != NULL ? bias[j] : 0.0f;
         }
     }
-  return 0;
+}
+
+void
+rs_linear_unpack (const RsLinear *lin, float *w, size_t w_stride, float *bias)
+{
+  const size_t panel_floats = (size_t) lin->cols * PANEL;
+
+  for (uint32_t j = 0; j < lin->rows; j++)
+    {
+      const float *panel = lin->packed + (j / PANEL) * panel_floats;
+
+      for (uint32_t k = 0; k < lin->cols; k++)
+        w[(size_t) j * w_stride + k] = panel[(size_t) k * PANEL + j % PANEL];
+      if (bias != NULL)
+        bias[j] = lin->bias[j];
+    }
 }
 
 void

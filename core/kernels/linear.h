@@ -40,6 +40,17 @@ typedef struct RsLinear {
 int rs_linear_init (RsLinear *lin, uint32_t rows, uint32_t cols,
                     const float *w, size_t w_stride, const float *bias);
 
+/* Repacks W and bias (same shapes and strides as rs_linear_init) into an
+ * initialised lin without allocating: how training updates the weights a
+ * forward pass reads. */
+void rs_linear_pack (RsLinear *lin, const float *w, size_t w_stride,
+                     const float *bias);
+
+/* The inverse: writes W (rows x cols, row-major, w_stride apart) and, when
+ * bias is not NULL, the rows bias values. */
+void rs_linear_unpack (const RsLinear *lin, float *w, size_t w_stride,
+                       float *bias);
+
 /* Releases the packed weights; lin may be zero-filled or already cleared. */
 void rs_linear_clear (RsLinear *lin);
 

@@ -1,4 +1,4 @@
-/* rnnstream cell plugin ABI, version 1.0.
+/* rnnstream cell plugin ABI, version 1.1.
  *
  * This is the only header a cell plugin needs. It depends on nothing but the
  * C standard library, so a plugin can be written and built out of tree:
@@ -30,6 +30,18 @@
  *  - "real-time": reset_state, forward. No allocation, no lock, no I/O, no
  *    syscalls; bounded time. May run concurrently on the same RsCell from
  *    several threads, each with its own state and scratch memory.
+ *
+ * What 1.1 adds, without changing any 1.0 field (a 1.0 plugin loads and
+ * runs unchanged in a 1.1 host, and a 1.1 plugin in a 1.1 host):
+ *  - RsCellSpec.flags, appended: RS_CELL_SPEC_TRAINING asks create() for a
+ *    cell that will be trained (it may keep extra copies of its weights).
+ *    A 1.0 host's smaller spec has no flags; read them only when
+ *    spec->size says they are there (RS_CELL_SPEC_HAS_FLAGS).
+ *  - The training extension RsCellTrain, reached through
+ *    extension_data(RS_CELL_TRAIN_URI): a training forward over a block
+ *    that keeps what backward needs, the backward pass, and access to the
+ *    weights in PyTorch's layout. A plugin without it is an inference-only
+ *    plugin; the host refuses to train its cells, naming the cell and file.
  */
 #ifndef RS_CELL_ABI_H
 #define RS_CELL_ABI_H
@@ -42,7 +54,7 @@ extern "C" {
 #endif
 
 #define RS_CELL_ABI_MAJOR 1
-#define RS_CELL_ABI_MINOR 0
+#define RS_CELL_ABI_MINOR 1
 
 /* Name of the function every plugin exports. */
 #define RS_CELL_ENTRY_SYMBOL "rs_cell_plugin_descriptor"
@@ -84,7 +96,18 @@ typedef struct RsCellSpec {
   uint32_t input_size;    /* width of one input frame of this layer */
   RsCellTensorFunc tensor;
   void *user_data;        /* passed back to tensor() */
+  /* Since 1.1: RS_CELL_SPEC_* bits. */
+  uint32_t flags;
+  uint32_t reserved;      /* 0 */
 } RsCellSpec;
+
+/* The cell will be trained through RsCellTrain: keep whatever the backward
+ * pass needs. Without it a plugin may refuse backward() on the cell. */
+#define RS_CELL_SPEC_TRAINING 1u
+
+/* Whether spec (from a host of any 1.x version) carries the flags field. */
+#define RS_CELL_SPEC_HAS_FLAGS(spec) \
+  ((spec)->size >= offsetof (RsCellSpec, flags) + sizeof (uint32_t))
 
 /* What a created cell reports about itself. */
 typedef struct RsCellInfo {
@@ -162,6 +185,106 @@ typedef struct RsCellDescriptor {
    * Returns NULL for URIs the plugin does not know. May itself be NULL. */
   const void *(*extension_data)(const char *uri);
 } RsCellDescriptor;
+
+/* ---------------------------------------------------------------------------
+ * Training extension (ABI 1.1)
+ *
+ * Reached through descriptor->extension_data(RS_CELL_TRAIN_URI), which
+ * returns a const RsCellTrain * (static data) or NULL. The host checks
+ * RsCellTrain.size before using any field, so later versions may append.
+ *
+ * The weights of a layer are tensors numbered 0 .. n_params-1, named and
+ * shaped exactly as PyTorch names and shapes them (short names as in
+ * RsCellSpec: "weight_ih", "weight_hh", "bias_ih", "bias_hh", ...), float32,
+ * row-major. Gradients use the same numbering and layout.
+ *
+ * Masking. Training forward and backward take lengths: frame t (counted
+ * from the start of the block) of stream b is active when t < lengths[b];
+ * lengths == NULL makes every frame active. An inactive frame neither
+ * reads its input nor changes the state: its output row is written as
+ * zeros, its d_input row as zeros, it adds nothing to any weight gradient,
+ * and the state gradient passes through it unchanged. Sequences of
+ * different lengths are padded at their ends and run in one batch.
+ *
+ * Threading: train_forward and backward are "real-time" class on their own
+ * workspace (several threads may train copies of the state against one cell
+ * at once, each with its own workspace and gradient buffers; accumulating
+ * into the SAME gradient buffers from two threads is the host's race).
+ * get_param is "real-time" class. set_param is the only call that changes
+ * a cell after create(): it must not run concurrently with ANY other call
+ * on that cell (an optimiser updates the weights between steps, never
+ * during a forward or backward). A host never calls it on a cell it shares
+ * with anyone else (the cells of a loaded inference model stay immutable).
+ */
+
+/* Name and version of the training extension. */
+#define RS_CELL_TRAIN_URI "https://rnnstream.org/ns/cell-abi#train-1"
+
+/* One weight tensor of a layer, as PyTorch's state_dict holds it. */
+typedef struct RsCellParam {
+  const char *name;       /* short name, e.g. "weight_ih"; static storage */
+  uint32_t ndim;          /* 1 or 2 */
+  uint32_t reserved;
+  uint64_t shape[2];      /* rows (, cols) */
+} RsCellParam;
+
+typedef struct RsCellTrain {
+  /* sizeof (RsCellTrain) as the plugin was built. */
+  uint32_t size;
+  uint32_t reserved;
+
+  /* Whether this cell can be trained: 0, or -1 with a one-line reason in
+   * err (e.g. an option the backward pass does not implement, or a cell
+   * created without RS_CELL_SPEC_TRAINING). Instantiation class. */
+  int (*check)(const RsCell *cell, char *err, size_t err_len);
+
+  /* Number of weight tensors, and a description of tensor index.
+   * Instantiation class. */
+  uint32_t (*n_params)(const RsCell *cell);
+  void (*describe_param)(const RsCell *cell, uint32_t index, RsCellParam *param);
+
+  /* Bytes of workspace train_forward and backward need for a block of at
+   * most max_frames frames of n_streams streams. Instantiation class. */
+  size_t (*workspace_size)(const RsCell *cell, uint32_t max_frames, uint32_t n_streams);
+
+  /* As forward() (same layouts and state), plus lengths (see Masking) and
+   * workspace: at least workspace_size(cell, n_frames, n_streams) bytes,
+   * aligned to RS_CELL_SCRATCH_ALIGN, in which everything backward needs
+   * is kept until the next train_forward on that workspace. For active
+   * frames the outputs equal forward()'s up to rounding; they need not be
+   * bit-identical. */
+  RsCellStatus (*train_forward)(const RsCell *cell, uint32_t n_frames,
+                                uint32_t n_streams, const uint32_t *lengths,
+                                const float *input, size_t in_stride,
+                                float *state, float *output, size_t out_stride,
+                                void *workspace);
+
+  /* Backpropagates through the block the last train_forward on workspace
+   * ran. input, in_stride, lengths, n_frames and n_streams must be the
+   * same as there (input is read again, not copied).
+   *
+   * d_output: dL/d(output), laid out as output was (row t * n_streams + b,
+   *   dout_stride apart); read only.
+   * d_state: n_streams * state_size floats. On entry dL/d(state after the
+   *   block) (zeros to cut the gradient, as truncated BPTT does); on return
+   *   dL/d(state before the block).
+   * d_input: where dL/d(input) is written (rows din_stride apart), or NULL
+   *   when the host does not need it (the first layer).
+   * grads: n_params pointers, grads[i] laid out as tensor i; the gradients
+   *   of this block are ADDED to what they hold.
+   * Real-time class; the workspace is left in an undefined state. */
+  RsCellStatus (*backward)(const RsCell *cell, uint32_t n_frames,
+                           uint32_t n_streams, const uint32_t *lengths,
+                           const float *input, size_t in_stride,
+                           const float *d_output, size_t dout_stride,
+                           float *d_state, float *d_input, size_t din_stride,
+                           float *const *grads, void *workspace);
+
+  /* Copies tensor index's current values out (get) or in (set), in the
+   * layout describe_param gives. See Threading for set_param's rule. */
+  void (*get_param)(const RsCell *cell, uint32_t index, float *values);
+  void (*set_param)(RsCell *cell, uint32_t index, const float *values);
+} RsCellTrain;
 
 /* The entry point. Returns the index-th descriptor of this plugin, NULL past
  * the last one. Must be callable before anything else, any number of times,

@@ -4,12 +4,15 @@
 #define RNNSTREAM_H
 
 #include <rnnstream/atomic-file.h>
+#include <rnnstream/bptt.h>
 #include <rnnstream/cell-abi.h>
 #include <rnnstream/cmvn.h>
 #include <rnnstream/csv-stream.h>
 #include <rnnstream/deltas.h>
 #include <rnnstream/error.h>
 #include <rnnstream/features.h>
+#include <rnnstream/forecast-data.h>
+#include <rnnstream/loss.h>
 #include <rnnstream/microphone.h>
 #include <rnnstream/model.h>
 #include <rnnstream/optimizer.h>
@@ -18,11 +21,13 @@
 #include <rnnstream/resampler.h>
 #include <rnnstream/ring-buffer.h>
 #include <rnnstream/safetensors.h>
+#include <rnnstream/safetensors-writer.h>
 #include <rnnstream/schedule.h>
 #include <rnnstream/series-features.h>
 #include <rnnstream/series-time.h>
 #include <rnnstream/sound-file.h>
 #include <rnnstream/stream.h>
+#include <rnnstream/trainable.h>
 #include <rnnstream/version.h>
 
 #endif

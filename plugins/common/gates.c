@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void
@@ -85,6 +86,18 @@ rs_gates_load (RsGates *gates, const RsCellSpec *spec, uint32_t n_gates,
     snprintf (err, err_len, "out of memory packing %" PRIu64 " x %u weights", rows, gates->input);
     return -1;
   }
+  if (RS_CELL_SPEC_HAS_FLAGS (spec) && (spec->flags & RS_CELL_SPEC_TRAINING)) {
+    gates->w_ih = malloc ((size_t) rows * gates->input * sizeof (float));
+    gates->w_hh = malloc ((size_t) rows * gates->recurrent * sizeof (float));
+    if (gates->w_ih == NULL || gates->w_hh == NULL) {
+      rs_gates_clear (gates);
+      snprintf (err, err_len, "out of memory copying %" PRIu64 " x %u weights", rows,
+                gates->input);
+      return -1;
+    }
+    memcpy (gates->w_ih, w_ih->data, (size_t) rows * gates->input * sizeof (float));
+    memcpy (gates->w_hh, w_hh->data, (size_t) rows * gates->recurrent * sizeof (float));
+  }
   return 0;
 }
 
@@ -93,6 +106,9 @@ rs_gates_clear (RsGates *gates)
 {
   rs_linear_clear (&gates->ih);
   rs_linear_clear (&gates->hh);
+  free (gates->w_ih);
+  free (gates->w_hh);
+  gates->w_ih = gates->w_hh = NULL;
 }
 
 uint64_t
@@ -115,7 +131,7 @@ rs_gates_get_info (const RsGates *gates, RsCellInfo *info)
 
 /* Rounds a byte count up to RS_CELL_SCRATCH_ALIGN, so that buffers carved
  * out of one scratch block stay aligned. */
-static size_t
+size_t
 rs_scratch_round (size_t bytes)
 {
   return (bytes + RS_CELL_SCRATCH_ALIGN - 1) / RS_CELL_SCRATCH_ALIGN * RS_CELL_SCRATCH_ALIGN;

@@ -29,6 +29,12 @@ typedef struct RsGates {
   int has_bias;
   RsLinear ih;           /* G*H x I with b_ih */
   RsLinear hh;           /* G*H x R with b_hh */
+  /* Row-major copies of W_ih and W_hh, kept only for a cell created with
+   * RS_CELL_SPEC_TRAINING (NULL otherwise): the backward pass multiplies
+   * by W, not W^T, and the packed panels serve only the latter's access
+   * pattern. An inference cell does not pay for them. */
+  float *w_ih;
+  float *w_hh;
 } RsGates;
 
 /* Loads and packs the tensors above from spec, checking their presence and
@@ -65,6 +71,10 @@ size_t rs_gates_scratch_size (const RsGates *gates, uint32_t max_frames,
 RsGatesScratch rs_gates_project_inputs (const RsGates *gates, uint32_t n_frames,
                                         uint32_t n_streams, const float *input,
                                         size_t in_stride, void *scratch);
+
+/* bytes rounded up to RS_CELL_SCRATCH_ALIGN, so that buffers carved one
+ * after another out of one scratch block stay aligned. */
+size_t rs_scratch_round (size_t bytes);
 
 /* Checks that tensor t (called name) exists and has shape [rows, cols]
  * (cols == 0: a vector of rows). Returns 0, or -1 with a reason in err. */

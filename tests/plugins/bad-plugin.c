@@ -76,7 +76,8 @@ forward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams, const float 
 
 static const RsCellDescriptor descriptor = {
   .abi_major = BAD_KIND == BAD_ABI_MAJOR ? 2 : RS_CELL_ABI_MAJOR,
-  .abi_minor = BAD_KIND == BAD_ABI_MINOR ? RS_CELL_ABI_MINOR + 99 : RS_CELL_ABI_MINOR,
+  /* 1.99 is newer than any host; the 2.x plugin says 2.0 */
+  .abi_minor = BAD_KIND == BAD_ABI_MINOR ? 99 : BAD_KIND == BAD_ABI_MAJOR ? 0 : RS_CELL_ABI_MINOR,
   .size = BAD_KIND == BAD_SIZE ? 16 : sizeof (RsCellDescriptor),
   .name = CELL_NAME,
   .version = "0",

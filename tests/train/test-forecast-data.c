@@ -1,0 +1,182 @@
+/* Forecast training data: reading, the split in time, standardisation
+ * over the training rows, frames and their targets, and every rejection
+ * naming the file. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <rnnstream/error.h>
+#include <rnnstream/forecast-data.h>
+
+static char *
+write_csv (const char *dir, const char *name, const char *text)
+{
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static RsForecastDataOptions
+options (guint horizon, double validation)
+{
+  RsForecastDataOptions o = { 0 };
+
+  o.target.name = "value";
+  o.time_column.name = "month";
+  o.horizon = horizon;
+  o.validation = validation;
+  return o;
+}
+
+static void
+test_frames_and_split (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rs-fd-XXXXXX", NULL);
+  GString *csv = g_string_new ("month,temp,value\n");
+  g_autofree char *path = NULL;
+  const RsCsvColumn cov[] = { { "temp", 0 } };
+  RsForecastDataOptions o = options (3, 0.2);
+  g_autoptr (RsForecastData) d = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize train_end, valid_begin, valid_end;
+  double mean = 0, var = 0;
+  float in[4 * 2], target[4 * 3];
+
+  /* 20 rows: value = t * t, temp = 10 - t. */
+  for (int t = 0; t < 20; t++)
+    g_string_append_printf (csv, "2020-%02d,%d,%d\n", t % 12 + 1, 10 - t, t * t);
+  path = write_csv (dir, "series.csv", csv->str);
+  g_string_free (csv, TRUE);
+  o.covariates = cov;
+  o.n_covariates = 1;
+  d = rs_forecast_data_load (path, &o, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rs_forecast_data_n_rows (d), ==, 20);
+  g_assert_cmpuint (rs_forecast_data_n_inputs (d), ==, 2);
+  g_assert_cmpuint (rs_forecast_data_horizon (d), ==, 3);
+  g_assert_cmpstr (rs_forecast_data_input_name (d, 0), ==, "value");
+  g_assert_cmpstr (rs_forecast_data_input_name (d, 1), ==, "temp");
+  g_assert_cmpstr (rs_forecast_data_time (d, 13), ==, "2020-02");
+
+  /* 16 training rows: frames 0..12 have all their targets in them; the
+   * forecasts from rows 15..16 are validation (targets 16..19). */
+  rs_forecast_data_split (d, &train_end, &valid_begin, &valid_end);
+  g_assert_cmpuint (train_end, ==, 13);
+  g_assert_cmpuint (valid_begin, ==, 15);
+  g_assert_cmpuint (valid_end, ==, 17);
+
+  for (int t = 0; t < 16; t++)
+    mean += t * t / 16.0;
+  for (int t = 0; t < 16; t++)
+    var += (t * t - mean) * (t * t - mean) / 16.0;
+  g_assert_cmpfloat_with_epsilon (rs_forecast_data_mean (d)[0], mean, 1e-9);
+  g_assert_cmpfloat_with_epsilon (rs_forecast_data_std (d)[0], sqrt (var), 1e-9);
+  g_assert_cmpfloat_with_epsilon (rs_forecast_data_mean (d)[1], 10 - 7.5, 1e-9);
+
+  rs_forecast_data_frames (d, 5, 4, in, target);
+  for (int t = 0; t < 4; t++) {
+    const int row = 5 + t;
+
+    g_assert_cmpfloat_with_epsilon (in[t * 2], (row * row - mean) / sqrt (var), 1e-6);
+    g_assert_cmpfloat_with_epsilon (in[t * 2 + 1] * rs_forecast_data_std (d)[1]
+                                    + rs_forecast_data_mean (d)[1], 10 - row, 1e-5);
+    for (int h = 0; h < 3; h++)
+      g_assert_cmpfloat_with_epsilon (target[t * 3 + h],
+                                      ((row + 1 + h) * (row + 1 + h) - mean) / sqrt (var), 1e-6);
+  }
+  /* The last rows have inputs but no targets. */
+  rs_forecast_data_frames (d, 16, 4, in, NULL);
+
+  g_remove (path);
+  g_rmdir (dir);
+}
+
+static void
+test_no_validation (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rs-fd-XXXXXX", NULL);
+  g_autofree char *path = write_csv (dir, "s.csv", "1\n4\n2\n8\n5\n7\n");
+  RsForecastDataOptions o = { 0 };
+  g_autoptr (RsForecastData) d = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize a, b, c;
+
+  o.target.index = 1;
+  o.horizon = 2;
+  d = rs_forecast_data_load (path, &o, &error);
+  g_assert_no_error (error);
+  rs_forecast_data_split (d, &a, &b, &c);
+  g_assert_cmpuint (a, ==, 4);
+  g_assert_cmpuint (b, ==, c);
+  g_assert_cmpstr (rs_forecast_data_input_name (d, 0), ==, "column 1");
+  g_assert_null (rs_forecast_data_time (d, 0));
+  g_remove (path);
+  g_rmdir (dir);
+}
+
+static void
+test_errors (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rs-fd-XXXXXX", NULL);
+  const struct {
+    const char *text;
+    guint horizon;
+    double validation;
+    int code;
+    const char *message;
+  } cases[] = {
+    { "month,value\n2020-01,1\n2020-02,2\n2020-03,3\n", 3, 0, RS_ERROR_PARSE,
+      "3 rows are too few for a horizon of 3" },
+    { "month,value\n2020-01,1\n2020-02,2\n2020-03,3\n2020-04,4\n2020-05,5\n", 1, 0.2,
+      RS_ERROR_PARSE, "" },
+    { "month,value\n2020-01,5\n2020-02,5\n2020-03,5\n2020-04,5\n2020-05,9\n", 1, 0.2,
+      RS_ERROR_PARSE, "column 'value' is constant over the 4 training rows" },
+    { "month,value\n2020-01,1\n2020-02,x\n", 1, 0, RS_ERROR_PARSE, ":3: column 'value'" },
+    { "month,price\n2020-01,1\n", 1, 0, RS_ERROR_PARSE, "value" },
+    { "month,value\n2020-01,1\n2020-02,2\n2020-03,3\n", 0, 0, RS_ERROR_ARGUMENT, "horizon" },
+    { "month,value\n2020-01,1\n", 1, 0.95, RS_ERROR_ARGUMENT, "validation share" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree char *name = g_strdup_printf ("case%u.csv", i);
+    g_autofree char *path = write_csv (dir, name, cases[i].text);
+    RsForecastDataOptions o = options (cases[i].horizon, cases[i].validation);
+    g_autoptr (GError) error = NULL;
+    RsForecastData *d = rs_forecast_data_load (path, &o, &error);
+
+    if (cases[i].message[0] == '\0') {
+      /* 5 rows, 4 for training, H 1: 3 training and 1 validation frames. */
+      g_assert_no_error (error);
+      rs_forecast_data_free (d);
+    } else {
+      g_assert_null (d);
+      g_assert_error (error, RS_ERROR, cases[i].code);
+      if (cases[i].code == RS_ERROR_PARSE)
+        g_assert_nonnull (strstr (error->message, name));
+      if (strstr (error->message, cases[i].message) == NULL)
+        g_error ("case %u: '%s' does not contain '%s'", i, error->message, cases[i].message);
+    }
+    g_remove (path);
+  }
+  {
+    RsForecastDataOptions o = options (1, 0);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_null (rs_forecast_data_load ("/nonexistent/s.csv", &o, &error));
+    g_assert_error (error, RS_ERROR, RS_ERROR_IO);
+    g_assert_nonnull (strstr (error->message, "/nonexistent/s.csv"));
+  }
+  g_rmdir (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/forecast-data/frames-and-split", test_frames_and_split);
+  g_test_add_func ("/forecast-data/no-validation", test_no_validation);
+  g_test_add_func ("/forecast-data/errors", test_errors);
+  return g_test_run ();
+}
