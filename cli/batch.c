@@ -9,6 +9,7 @@
 #include <rnnstream/rnnstream.h>
 
 #include "cli.h"
+#include "progress.h"
 
 typedef struct {
   const RsPipeline *base;
@@ -77,37 +78,13 @@ output_path (const char *input, const char *dir, const char *suffix)
 }
 
 static void
-format_duration (char *buf, gsize len, double seconds)
-{
-  guint64 s = (guint64) (seconds + 0.5);
-
-  if (s >= 3600)
-    g_snprintf (buf, len, "%" G_GUINT64_FORMAT ":%02u:%02u", s / 3600, (guint) (s / 60 % 60),
-                (guint) (s % 60));
-  else
-    g_snprintf (buf, len, "%u:%02u", (guint) (s / 60), (guint) (s % 60));
-}
-
-static void
 show_progress (gboolean tty, guint done, guint total, double elapsed, const Job *job)
 {
-  if (tty) {
-    const guint width = 30;
-    guint filled = total ? done * width / total : width;
-    double rate = elapsed > 0 ? done / elapsed : 0;
-    char eta[32] = "?";
-
-    if (rate > 0)
-      format_duration (eta, sizeof eta, (total - done) / rate);
-    fprintf (stderr, "\r[%.*s%*s] %u/%u files  %.1f files/s  ETA %s ", (int) filled,
-             "==============================", (int) (width - filled), "", done, total, rate,
-             eta);
-    if (done == total)
-      fputc ('\n', stderr);
-  } else if (job != NULL) {
+  if (tty)
+    rs_progress_bar (stderr, NULL, done, total, "files", elapsed, total - done, NULL, TRUE);
+  else if (job != NULL)
     fprintf (stderr, "batch: [%u/%u] %s %s\n", done, total, job->ok ? "done" : "FAILED",
              job->input);
-  }
 }
 
 int

@@ -24,6 +24,7 @@ int rs_cmd_run (int argc, char **argv);
 int rs_cmd_batch (int argc, char **argv);
 int rs_cmd_features (int argc, char **argv);
 int rs_cmd_devices (int argc, char **argv);
+int rs_cmd_train (int argc, char **argv);
 
 /* Loads the pipeline spec (a file, a shipped pipeline's name or pipeline
  * text) and applies the NULL-terminated --set assignments. On failure

@@ -17,6 +17,7 @@ static const RsCommand commands[] = {
   { "batch", "run a pipeline over many inputs, on every core", rs_cmd_batch },
   { "features", "Kaldi-compatible MFCC or fbank features of a sound file, as CSV", rs_cmd_features },
   { "devices", "list the audio input devices", rs_cmd_devices },
+  { "train", "train a forecaster on a CSV series", rs_cmd_train },
 };
 
 int

@@ -726,6 +726,187 @@ def test_series_elements_listed():
     assert r.returncode == 0 and "! calendar features=month" in r.stdout, r.stdout
 
 
+EXAMPLE_CONFIG = os.path.join(ROOT, "models", "forecast-example.ini")
+
+
+def seasonal_series(path, n=144):
+    """Monthly: trend + a sine of period 12 + uniform noise from a seeded
+    LCG (the same numbers on every machine). Returns the values."""
+    seed = 12345
+    values = []
+    lines = ["month,value"]
+    for t in range(n):
+        seed = (seed * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+        noise = (seed >> 11) / float(1 << 53) - 0.5
+        v = 100 + 0.5 * t + 20 * math.sin(2 * math.pi * t / 12) + 4 * noise
+        lines.append("%d-%02d,%.6f" % (1990 + t // 12, t % 12 + 1, v))
+        values.append(float("%.6f" % v))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return values
+
+
+def metadata(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    return json.loads(data[8:8 + n])["__metadata__"]
+
+
+def test_train_forecasts_seasonal_series():
+    with tempfile.TemporaryDirectory() as d:
+        series = os.path.join(d, "series.csv")
+        y = seasonal_series(series)
+        model = os.path.join(d, "model.safetensors")
+        log = os.path.join(d, "log.csv")
+        r = run("train", "--config", EXAMPLE_CONFIG, "-i", series, "-o", model,
+                "--epochs", "120", "--log", log)
+        assert r.returncode == 0, r.stderr
+        lines = r.stderr.splitlines()
+        assert lines[0].startswith("epoch 1/120  step 5  train "), lines[0]
+        assert " windows/s  ETA " in lines[0], lines[0]
+        assert lines[-1].startswith("train: ") and "best epoch" in lines[-1], lines[-1]
+        assert "wrote " + model in lines[-1], lines[-1]
+
+        meta = metadata(model)
+        assert meta["cell"] == "gru" and meta["task"] == "forecast"
+        assert json.loads(meta["inputs"]) == ["value"]
+        assert json.loads(meta["outputs"]) == ["value+1"]
+        assert meta["target"] == "value" and meta["horizon"] == "1"
+        assert meta["time_column"] == "month" and json.loads(meta["covariates"]) == []
+        norm = json.loads(meta["normalisation"])
+        scale = json.loads(meta["target_normalisation"])
+        n_train = int(len(y) * 0.8)
+        mean = sum(y[:n_train]) / n_train
+        std = math.sqrt(sum((v - mean) ** 2 for v in y[:n_train]) / n_train)
+        assert abs(norm["mean"][0] - mean) < 1e-9 and abs(norm["std"][0] - std) < 1e-9, norm
+        assert scale == {"mean": norm["mean"][0], "std": norm["std"][0]}, scale
+        training = json.loads(meta["training"])
+        assert training["rows"] == len(y) and training["settings"]["window"] == 12, training
+        assert 1 <= training["best_epoch"] <= training["epochs"] <= 120, training
+
+        # The model in a pipeline, its forecasts un-scaled with the model's
+        # target statistics; scored on the validation forecasts (made from
+        # rows n_train - 1 .. n - 2) against the baselines.
+        r = run("run", "csvsrc location=%s time-column=1 ! standardize from-model=%s "
+                "! model path=%s ! standardize name=unscale invert=true mean=%r std=%r "
+                "! csvsink" % (series, model, model, scale["mean"], scale["std"]))
+        assert r.returncode == 0, r.stderr
+        got = labelled(r.stdout)
+        assert len(got) == len(y) and got[0][0] == "1990-01", got[:1]
+        forecast = [g[1][0] for g in got]
+        frames = range(n_train - 1, len(y) - 1)
+
+        def rmse(pred):
+            return math.sqrt(sum((pred(t) - y[t + 1]) ** 2 for t in frames) / len(frames))
+
+        model_rmse = rmse(lambda t: forecast[t])
+        seasonal_naive = rmse(lambda t: y[t - 11])
+        mean_rmse = rmse(lambda t: mean)
+        print("# seasonal series: validation RMSE %.3f, seasonal naive %.3f, mean %.3f"
+              % (model_rmse, seasonal_naive, mean_rmse))
+        assert model_rmse < 0.5 * seasonal_naive and model_rmse < 0.1 * mean_rmse, \
+            (model_rmse, seasonal_naive, mean_rmse)
+        # train's own validation score is the pipeline's (float rounding).
+        assert abs(training["valid_rmse"] - model_rmse) < 1e-3 * model_rmse, \
+            (training["valid_rmse"], model_rmse)
+
+        # apply runs it too, on standardised values.
+        text = "".join("%.9g\n" % ((v - mean) / std) for v in y)
+        r = run("apply", "-m", model, stdin=text)
+        assert r.returncode == 0, r.stderr
+        z = parse_csv(r.stdout)
+        assert max(abs(zz[0] * std + mean - f) for zz, f in zip(z, forecast)) < 1e-3
+
+        with open(log) as f:
+            rows = f.read().splitlines()
+        assert rows[0] == "epoch,step,train_loss,valid_loss,lr,seconds", rows[0]
+        assert len(rows) == 1 + training["epochs"], len(rows)
+        first = rows[1].split(",")
+        assert first[:2] == ["1", "5"] and float(first[4]) == 0.01, first
+        assert all(math.isfinite(float(v)) for v in first[2:]), first
+
+
+def test_train_reproducible_and_resumable():
+    with tempfile.TemporaryDirectory() as d:
+        series = os.path.join(d, "series.csv")
+        seasonal_series(series)
+        base = ["train", "--config", EXAMPLE_CONFIG, "-i", series, "-q"]
+
+        def model(name, *extra):
+            path = os.path.join(d, name)
+            r = run(*base, "-o", path, *extra)
+            assert r.returncode == 0, r.stderr
+            assert r.stderr == "", r.stderr
+            with open(path, "rb") as f:
+                return f.read()
+
+        one = model("a.safetensors", "--epochs", "16")
+        assert one == model("b.safetensors", "--epochs", "16")
+        assert one != model("c.safetensors", "--epochs", "16", "--seed", "2")
+        # 8 epochs, a checkpoint, 8 more from it: the same file as 16.
+        ckpt = os.path.join(d, "ckpt.safetensors")
+        model("half.safetensors", "--epochs", "8", "--checkpoint", ckpt)
+        assert metadata(ckpt)["epoch"] == "8"
+        assert model("resumed.safetensors", "--epochs", "16", "--resume", ckpt) == one
+        # The checkpoint's settings are the defaults of a resumed run.
+        path = os.path.join(d, "bare.safetensors")
+        r = run("train", "--resume", ckpt, "--epochs", "16", "-o", path, "-q")
+        assert r.returncode == 0, r.stderr
+        with open(path, "rb") as f:
+            assert f.read() == one
+        r = run("train", "--resume", ckpt, "--epochs", "16", "-o", path, "--hidden", "8")
+        assert r.returncode == 2, r.returncode
+        assert "--hidden: hidden is '8', but the checkpoint %s was made with '32'" % ckpt \
+            in r.stderr, r.stderr
+
+
+def test_train_errors():
+    with tempfile.TemporaryDirectory() as d:
+        series = os.path.join(d, "series.csv")
+        seasonal_series(series)
+        out = os.path.join(d, "m.safetensors")
+        config = os.path.join(d, "c.ini")
+
+        def train_with(text, *extra):
+            with open(config, "w") as f:
+                f.write(text)
+            return run("train", "--config", config, "-o", out, *extra)
+
+        good = "[data]\ninput = series.csv\ntarget = value\n"
+        r = train_with(good + "[training]\nepochs = 2\nlearning-rate = 0.1\n")
+        assert r.returncode == 2, r.returncode
+        assert r.stderr.startswith("rnnstream train: %s:6: unknown key 'learning-rate' in "
+                                   "[training] (known: " % config), r.stderr
+        r = train_with(good + "[training]\nlr = fast\n")
+        assert r.returncode == 2 and \
+            "%s:5: [training] lr: 'fast' is not a number" % config in r.stderr, r.stderr
+        r = train_with(good + "[model]\ncell = transformer\n")
+        assert r.returncode == 2 and "[model] cell: 'transformer' is not one of gru, lstm, " \
+            "rnn_tanh, rnn_relu" in r.stderr, r.stderr
+        r = train_with(good + "[extra]\nx = 1\n")
+        assert r.returncode == 2 and "%s:4: unknown group [extra]" % config in r.stderr, r.stderr
+        r = train_with(good, "--hidden", "0")
+        assert r.returncode == 2 and "--hidden: 0 is out of range [1, 65536]" in r.stderr, \
+            r.stderr
+        r = train_with(good, "--task", "classify")
+        assert r.returncode == 2 and "task 'classify' is not implemented yet" in r.stderr, \
+            r.stderr
+        r = run("train", "-i", series, "-o", out)
+        assert r.returncode == 2 and "no target column" in r.stderr, r.stderr
+        r = run("train", "-i", series, "--target", "price", "-o", out)
+        assert r.returncode == 1 and series in r.stderr and "price" in r.stderr, r.stderr
+        short = write_file(d, "short.csv", "month,value\n2000-01,1\n2000-02,2\n2000-03,3\n")
+        r = run("train", "-i", short, "--target", "value", "-o", out)
+        assert r.returncode == 1 and short in r.stderr and "short" in r.stderr, r.stderr
+        bad = write_file(d, "bad.csv", "month,value\n2000-01,1\n2000-02,x\n")
+        r = run("train", "-i", bad, "--target", "value", "-o", out)
+        assert r.returncode == 1 and "%s:3:" % bad in r.stderr, r.stderr
+        r = run("train", "--resume", series, "-o", out)
+        assert r.returncode == 1 and series in r.stderr, r.stderr
+        assert not os.path.exists(out)
+
+
 for name, func in sorted(globals().items()):
     if name.startswith("test_") and callable(func):
         start = time.monotonic()

@@ -1,0 +1,518 @@
+/* Settings of rnnstream train (see train-settings.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rnnstream/rnnstream.h>
+
+#include "train-settings.h"
+
+typedef enum { T_TEXT, T_PATH, T_CHOICE, T_UINT, T_NUMBER } Type;
+
+typedef struct {
+  const char *group;
+  const char *key;           /* also the long flag */
+  char short_name;
+  Type type;
+  const char *def;           /* default text; NULL: unset */
+  const char *choices;       /* T_CHOICE: "a|b|c" */
+  double min, max;           /* T_UINT, T_NUMBER: the range, inclusive */
+  gboolean min_open;         /* T_NUMBER: min itself is out */
+  gboolean frozen;
+  const char *arg, *help;
+} Spec;
+
+#define UMAX 1e9
+
+static const Spec specs[RS_SET_COUNT] = {
+  [RS_SET_TASK] = { "data", "task", 0, T_CHOICE, "forecast", "forecast|classify|ctc", 0, 0,
+                    FALSE, TRUE, "TASK", "forecast (classify and ctc: not implemented yet)" },
+  [RS_SET_INPUT] = { "data", "input", 'i', T_PATH, NULL, NULL, 0, 0, FALSE, FALSE, "FILE.csv",
+                     "Training series (CSV with a header)" },
+  [RS_SET_TARGET] = { "data", "target", 0, T_TEXT, NULL, NULL, 0, 0, FALSE, TRUE, "COLUMN",
+                      "Column to forecast (name, or 1-based index)" },
+  [RS_SET_COVARIATES] = { "data", "covariates", 0, T_TEXT, "", NULL, 0, 0, FALSE, TRUE,
+                          "A,B", "Further input columns" },
+  [RS_SET_TIME_COLUMN] = { "data", "time-column", 0, T_TEXT, "", NULL, 0, 0, FALSE, TRUE,
+                           "COLUMN", "The time column (recorded in the model)" },
+  [RS_SET_MISSING] = { "data", "missing", 0, T_CHOICE, "error", "error|skip|hold|interpolate",
+                       0, 0, FALSE, TRUE, "POLICY", "Missing values in the CSV (default: error)" },
+  [RS_SET_HORIZON] = { "data", "horizon", 'H', T_UINT, "1", NULL, 1, 10000, FALSE, TRUE, "H",
+                       "Steps forecast after each row (default: 1)" },
+  [RS_SET_VALIDATION] = { "data", "validation", 0, T_NUMBER, "0.2", NULL, 0, 0.9, FALSE, TRUE,
+                          "SHARE", "Share of rows held out at the end (default: 0.2)" },
+  [RS_SET_CELL] = { "model", "cell", 0, T_CHOICE, "gru", "gru|lstm|rnn_tanh|rnn_relu", 0, 0,
+                    FALSE, TRUE, "CELL", "gru, lstm, rnn_tanh or rnn_relu (default: gru)" },
+  [RS_SET_HIDDEN] = { "model", "hidden", 0, T_UINT, "32", NULL, 1, 65536, FALSE, TRUE, "N",
+                      "Hidden size (default: 32)" },
+  [RS_SET_LAYERS] = { "model", "layers", 0, T_UINT, "1", NULL, 1, 64, FALSE, TRUE, "N",
+                      "Layers (default: 1)" },
+  [RS_SET_OPTIMIZER] = { "training", "optimizer", 0, T_CHOICE, "adam", "adam|sgd", 0, 0, FALSE,
+                         TRUE, "NAME", "adam or sgd (default: adam)" },
+  [RS_SET_LR] = { "training", "lr", 0, T_NUMBER, NULL, NULL, 0, 10, TRUE, TRUE, "RATE",
+                  "Learning rate (default: 0.001 with adam, 0.01 with sgd)" },
+  [RS_SET_MOMENTUM] = { "training", "momentum", 0, T_NUMBER, "0.9", NULL, 0, 0.999, FALSE, TRUE,
+                        "M", "SGD momentum (default: 0.9)" },
+  [RS_SET_WEIGHT_DECAY] = { "training", "weight-decay", 0, T_NUMBER, "0", NULL, 0, 1, FALSE,
+                            TRUE, "W", "L2 weight decay of the matrices (default: 0)" },
+  [RS_SET_CLIP] = { "training", "clip", 0, T_NUMBER, "1", NULL, 0, 1e6, FALSE, TRUE, "NORM",
+                    "Clip the gradient's global norm; 0: never (default: 1)" },
+  [RS_SET_WARMUP] = { "training", "warmup", 0, T_UINT, "0", NULL, 0, UMAX, FALSE, TRUE, "STEPS",
+                      "Linear learning-rate warm-up (default: 0)" },
+  [RS_SET_EPOCHS] = { "training", "epochs", 'e', T_UINT, "100", NULL, 1, UMAX, FALSE, FALSE,
+                      "N", "Epochs at most (default: 100)" },
+  [RS_SET_PATIENCE] = { "training", "patience", 0, T_UINT, "10", NULL, 0, UMAX, FALSE, FALSE,
+                        "N", "Stop after N epochs without improvement; 0: never (default: 10)" },
+  [RS_SET_PLATEAU_PATIENCE] = { "training", "plateau-patience", 0, T_UINT, "5", NULL, 0, UMAX,
+                                FALSE, TRUE, "N", "Reduce the rate after N flat epochs "
+                                "(default: 5)" },
+  [RS_SET_PLATEAU_FACTOR] = { "training", "plateau-factor", 0, T_NUMBER, "0.5", NULL, 0, 1, TRUE,
+                              TRUE, "F", "... by this factor; 1: never (default: 0.5)" },
+  [RS_SET_WINDOW] = { "training", "window", 0, T_UINT, "32", NULL, 0, UMAX, FALSE, TRUE,
+                      "FRAMES", "Truncated-BPTT window; 0: the whole series (default: 32)" },
+  [RS_SET_BATCH] = { "training", "batch", 'b', T_UINT, "8", NULL, 1, 65536, FALSE, TRUE, "N",
+                     "Windows per mini-batch (default: 8)" },
+  [RS_SET_STATE] = { "training", "state", 0, T_CHOICE, "carried", "carried|zero", 0, 0, FALSE,
+                     TRUE, "HOW", "A window's initial state: carried (the state its "
+                     "predecessor left) or zero (default: carried)" },
+  [RS_SET_LOSS] = { "training", "loss", 0, T_CHOICE, "mse", "mse|mae", 0, 0, FALSE, TRUE, "LOSS",
+                    "mse or mae (default: mse)" },
+  [RS_SET_SEED] = { "training", "seed", 0, T_UINT, "1", NULL, 0, 1e18, FALSE, TRUE, "N",
+                    "Seed of the initialisation and shuffling (default: 1)" },
+  [RS_SET_OUTPUT] = { "output", "output", 'o', T_PATH, NULL, NULL, 0, 0, FALSE, FALSE,
+                      "MODEL", "The trained model (safetensors), written atomically" },
+  [RS_SET_CHECKPOINT] = { "output", "checkpoint", 0, T_PATH, "", NULL, 0, 0, FALSE, FALSE,
+                          "FILE", "Checkpoint file, written atomically" },
+  [RS_SET_CHECKPOINT_EVERY] = { "output", "checkpoint-every", 0, T_UINT, "0", NULL, 0, UMAX,
+                                FALSE, FALSE, "N", "Checkpoint every N epochs (and at the end); "
+                                "0: at the end only" },
+  [RS_SET_LOG] = { "output", "log", 0, T_PATH, "", NULL, 0, 0, FALSE, FALSE, "FILE.csv",
+                   "Write epoch,step,train_loss,valid_loss,lr,seconds per epoch" },
+};
+
+static const char *const groups[] = { "data", "model", "training", "output" };
+
+const char *
+rs_train_setting_key (RsSettingId id)
+{
+  return specs[id].key;
+}
+
+gboolean
+rs_train_setting_frozen (RsSettingId id)
+{
+  return specs[id].frozen;
+}
+
+static void
+set_value (RsTrainSettings *s, guint id, const char *value, char *source)
+{
+  g_free (s->value[id]);
+  g_free (s->source[id]);
+  s->value[id] = g_strdup (value);
+  s->source[id] = source;
+}
+
+void
+rs_train_settings_init (RsTrainSettings *s)
+{
+  memset (s, 0, sizeof *s);
+  for (guint i = 0; i < RS_SET_COUNT; i++)
+    if (specs[i].def != NULL)
+      set_value (s, i, specs[i].def, g_strdup ("default"));
+}
+
+void
+rs_train_settings_clear (RsTrainSettings *s)
+{
+  for (guint i = 0; i < RS_SET_COUNT; i++) {
+    g_free (s->value[i]);
+    g_free (s->source[i]);
+  }
+  memset (s, 0, sizeof *s);
+}
+
+GOptionEntry *
+rs_train_settings_option_entries (char **flags)
+{
+  GOptionEntry *e = g_new0 (GOptionEntry, RS_SET_COUNT + 1);
+
+  for (guint i = 0; i < RS_SET_COUNT; i++) {
+    e[i].long_name = specs[i].key;
+    e[i].short_name = specs[i].short_name;
+    e[i].arg = specs[i].type == T_PATH ? G_OPTION_ARG_FILENAME : G_OPTION_ARG_STRING;
+    e[i].arg_data = &flags[i];
+    e[i].description = specs[i].help;
+    e[i].arg_description = specs[i].arg;
+  }
+  return e;
+}
+
+void
+rs_train_settings_apply_flags (RsTrainSettings *s, char **flags)
+{
+  for (guint i = 0; i < RS_SET_COUNT; i++)
+    if (flags[i] != NULL)
+      set_value (s, i, flags[i], g_strconcat ("--", specs[i].key, NULL));
+}
+
+static int
+find_spec (const char *group, const char *key)
+{
+  for (guint i = 0; i < RS_SET_COUNT; i++)
+    if (strcmp (specs[i].group, group) == 0 && strcmp (specs[i].key, key) == 0)
+      return (int) i;
+  return -1;
+}
+
+/* The 1-based line of key in [group] of text, for messages (0: not found).
+ * GKeyFile keeps no line numbers, so the text is scanned as it parses it:
+ * a line "[group]" starts a group, "key = value" sets a key. */
+static guint
+line_of (const char *text, const char *group, const char *key)
+{
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  gboolean in_group = group == NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    char *line = g_strstrip (lines[i]);
+    if (line[0] == '[') {
+      char *end = strchr (line, ']');
+      if (end != NULL) {
+        *end = '\0';
+        in_group = strcmp (line + 1, group) == 0;
+        if (key == NULL && in_group)
+          return i + 1;
+      }
+    } else if (in_group && key != NULL && g_str_has_prefix (line, key)) {
+      const char *rest = line + strlen (key);
+      while (*rest == ' ' || *rest == '\t')
+        rest++;
+      if (*rest == '=')
+        return i + 1;
+    }
+  }
+  return 0;
+}
+
+static char *
+where (const char *display, guint line)
+{
+  return line ? g_strdup_printf ("%s:%u", display, line) : g_strdup (display);
+}
+
+static gboolean
+apply_keyfile (RsTrainSettings *s, GKeyFile *kf, const char *text, const char *display,
+               const char *base_dir, GError **error)
+{
+  g_auto (GStrv) group_names = g_key_file_get_groups (kf, NULL);
+
+  for (guint g = 0; group_names[g] != NULL; g++) {
+    const char *group = group_names[g];
+    g_auto (GStrv) keys = NULL;
+    gboolean known = FALSE;
+
+    for (guint i = 0; i < G_N_ELEMENTS (groups); i++)
+      known = known || strcmp (group, groups[i]) == 0;
+    if (!known) {
+      g_autofree char *at = where (display, line_of (text, group, NULL));
+      g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT,
+                   "%s: unknown group [%s] (known: [data], [model], [training], [output])", at,
+                   group);
+      return FALSE;
+    }
+    keys = g_key_file_get_keys (kf, group, NULL, NULL);
+    for (guint k = 0; keys[k] != NULL; k++) {
+      const int id = find_spec (group, keys[k]);
+      const guint line = line_of (text, group, keys[k]);
+      g_autofree char *at = where (display, line);
+      g_autofree char *value = NULL;
+      g_autoptr (GError) local = NULL;
+
+      if (id < 0) {
+        g_autoptr (GString) known_keys = g_string_new (NULL);
+        for (guint i = 0; i < RS_SET_COUNT; i++)
+          if (strcmp (specs[i].group, group) == 0)
+            g_string_append_printf (known_keys, "%s%s", known_keys->len ? ", " : "",
+                                    specs[i].key);
+        g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "%s: unknown key '%s' in [%s] "
+                     "(known: %s)", at, keys[k], group, known_keys->str);
+        return FALSE;
+      }
+      value = g_key_file_get_string (kf, group, keys[k], &local);
+      if (value == NULL) {
+        g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "%s: [%s] %s: %s", at, group, keys[k],
+                     local->message);
+        return FALSE;
+      }
+      g_strstrip (value);
+      if (specs[id].type == T_PATH && base_dir != NULL && value[0] != '\0' &&
+          strcmp (value, "-") != 0 && !g_path_is_absolute (value)) {
+        char *joined = strcmp (base_dir, ".") == 0 ? g_strdup (value)
+                                                   : g_build_filename (base_dir, value, NULL);
+        g_free (value);
+        value = joined;
+      }
+      set_value (s, (guint) id, value, g_strdup_printf ("%s: [%s] %s", at, group, keys[k]));
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+rs_train_settings_apply_file (RsTrainSettings *s, const char *path, GError **error)
+{
+  g_autofree char *text = NULL, *dir = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, &local)) {
+    g_set_error (error, RS_ERROR, RS_ERROR_IO, "%s", local->message);
+    return FALSE;
+  }
+  if (!g_key_file_load_from_data (kf, text, len, G_KEY_FILE_NONE, &local)) {
+    g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "%s: %s", path, local->message);
+    return FALSE;
+  }
+  dir = g_path_get_dirname (path);
+  return apply_keyfile (s, kf, text, path, dir, error);
+}
+
+gboolean
+rs_train_settings_apply_data (RsTrainSettings *s, const char *data, const char *source,
+                              GError **error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local = NULL;
+
+  if (!g_key_file_load_from_data (kf, data, (gsize) -1, G_KEY_FILE_NONE, &local)) {
+    g_set_error (error, RS_ERROR, RS_ERROR_PARSE, "%s: %s", source, local->message);
+    return FALSE;
+  }
+  return apply_keyfile (s, kf, data, source, NULL, error);
+}
+
+char *
+rs_train_settings_to_data (const RsTrainSettings *s)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+  for (guint i = 0; i < RS_SET_COUNT; i++)
+    if (s->value[i] != NULL)
+      g_key_file_set_string (kf, specs[i].group, specs[i].key, s->value[i]);
+  return g_key_file_to_data (kf, NULL, NULL);
+}
+
+static gboolean
+bad (GError **error, const RsTrainSettings *s, guint id, const char *format, ...)
+  G_GNUC_PRINTF (4, 5);
+
+static gboolean
+bad (GError **error, const RsTrainSettings *s, guint id, const char *format, ...)
+{
+  va_list args;
+  g_autofree char *message = NULL;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "%s: %s",
+               s->source[id] ? s->source[id] : specs[id].key, message);
+  return FALSE;
+}
+
+static gboolean
+parse_number (const char *text, double *out)
+{
+  char *end;
+
+  errno = 0;
+  *out = g_ascii_strtod (text, &end);
+  return text[0] != '\0' && *end == '\0' && errno == 0 && isfinite (*out);
+}
+
+static gboolean
+check_value (const RsTrainSettings *s, guint id, double *number, GError **error)
+{
+  const Spec *sp = &specs[id];
+  const char *v = s->value[id];
+
+  switch (sp->type) {
+  case T_TEXT:
+  case T_PATH:
+    return TRUE;
+  case T_CHOICE: {
+    g_auto (GStrv) choices = g_strsplit (sp->choices, "|", -1);
+    if (g_strv_contains ((const char *const *) choices, v))
+      return TRUE;
+    {
+      g_autofree char *list = g_strjoinv (", ", choices);
+      return bad (error, s, id, "'%s' is not one of %s", v, list);
+    }
+  }
+  case T_UINT: {
+    for (const char *p = v; *p; p++)
+      if (!g_ascii_isdigit (*p))
+        return bad (error, s, id, "'%s' is not a whole number", v);
+    if (v[0] == '\0' || !parse_number (v, number))
+      return bad (error, s, id, "'%s' is not a whole number", v);
+    if (*number < sp->min || *number > sp->max)
+      return bad (error, s, id, "%s is out of range [%.0f, %.0f]", v, sp->min, sp->max);
+    return TRUE;
+  }
+  case T_NUMBER:
+    if (!parse_number (v, number))
+      return bad (error, s, id, "'%s' is not a number", v);
+    if (*number < sp->min || *number > sp->max || (sp->min_open && *number == sp->min))
+      return bad (error, s, id, "%s is out of range %s%g, %g]", v, sp->min_open ? "(" : "[",
+                  sp->min, sp->max);
+    return TRUE;
+  default:
+    g_return_val_if_reached (FALSE);
+  }
+}
+
+gboolean
+rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **error)
+{
+  double n[RS_SET_COUNT] = { 0 };
+
+  memset (c, 0, sizeof *c);
+  for (guint i = 0; i < RS_SET_COUNT; i++)
+    if (s->value[i] != NULL && !check_value (s, i, &n[i], error))
+      return FALSE;
+  if (strcmp (s->value[RS_SET_TASK], "forecast") != 0)
+    return bad (error, s, RS_SET_TASK, "task '%s' is not implemented yet (only forecast is)",
+                s->value[RS_SET_TASK]);
+  if (s->value[RS_SET_INPUT] == NULL || s->value[RS_SET_INPUT][0] == '\0') {
+    g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "no training data (-i FILE.csv, or "
+                 "input = FILE in [data] of the config)");
+    return FALSE;
+  }
+  if (s->value[RS_SET_TARGET] == NULL || s->value[RS_SET_TARGET][0] == '\0') {
+    g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "no target column (--target COLUMN, or "
+                 "target = COLUMN in [data] of the config)");
+    return FALSE;
+  }
+  if (s->value[RS_SET_OUTPUT] == NULL || s->value[RS_SET_OUTPUT][0] == '\0') {
+    g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "no output model (-o MODEL, or "
+                 "output = FILE in [output] of the config)");
+    return FALSE;
+  }
+
+  c->task = s->value[RS_SET_TASK];
+  c->input = s->value[RS_SET_INPUT];
+  c->target = s->value[RS_SET_TARGET];
+  c->time_column = s->value[RS_SET_TIME_COLUMN];
+  c->output = s->value[RS_SET_OUTPUT];
+  c->checkpoint = s->value[RS_SET_CHECKPOINT];
+  c->log = s->value[RS_SET_LOG];
+  c->missing = s->value[RS_SET_MISSING];
+  c->cell = s->value[RS_SET_CELL];
+  c->optimizer = s->value[RS_SET_OPTIMIZER];
+  c->state = s->value[RS_SET_STATE];
+  c->loss = s->value[RS_SET_LOSS];
+  c->horizon = (guint) n[RS_SET_HORIZON];
+  c->hidden = (guint) n[RS_SET_HIDDEN];
+  c->layers = (guint) n[RS_SET_LAYERS];
+  c->warmup = (guint) n[RS_SET_WARMUP];
+  c->epochs = (guint) n[RS_SET_EPOCHS];
+  c->patience = (guint) n[RS_SET_PATIENCE];
+  c->plateau_patience = (guint) n[RS_SET_PLATEAU_PATIENCE];
+  c->window = (guint) n[RS_SET_WINDOW];
+  c->batch = (guint) n[RS_SET_BATCH];
+  c->checkpoint_every = (guint) n[RS_SET_CHECKPOINT_EVERY];
+  c->seed = g_ascii_strtoull (s->value[RS_SET_SEED], NULL, 10);
+  c->validation = n[RS_SET_VALIDATION];
+  c->lr = s->value[RS_SET_LR] != NULL ? n[RS_SET_LR]
+                                      : strcmp (c->optimizer, "sgd") == 0 ? 0.01 : 0.001;
+  c->momentum = n[RS_SET_MOMENTUM];
+  c->weight_decay = n[RS_SET_WEIGHT_DECAY];
+  c->clip = n[RS_SET_CLIP];
+  c->plateau_factor = n[RS_SET_PLATEAU_FACTOR];
+
+  /* Covariates: comma-separated, blanks around names dropped. */
+  {
+    g_auto (GStrv) parts = g_strsplit (s->value[RS_SET_COVARIATES], ",", -1);
+    GPtrArray *list = g_ptr_array_new ();
+    for (guint i = 0; parts[i] != NULL; i++) {
+      g_strstrip (parts[i]);
+      if (parts[i][0] == '\0' && (parts[1] != NULL || i > 0)) {
+        g_ptr_array_add (list, NULL);
+        g_strfreev ((char **) g_ptr_array_free (list, FALSE));
+        return bad (error, s, RS_SET_COVARIATES, "an empty column name in '%s'",
+                    s->value[RS_SET_COVARIATES]);
+      }
+      if (parts[i][0] != '\0')
+        g_ptr_array_add (list, g_strdup (parts[i]));
+    }
+    g_ptr_array_add (list, NULL);
+    c->covariates = (char **) g_ptr_array_free (list, FALSE);
+  }
+  return TRUE;
+}
+
+void
+rs_train_config_clear (RsTrainConfig *c)
+{
+  g_strfreev (c->covariates);
+  c->covariates = NULL;
+}
+
+void
+rs_json_append_string (GString *out, const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const unsigned char *p = (const unsigned char *) text; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      g_string_append_printf (out, "\\%c", *p);
+    else if (*p < 0x20)
+      g_string_append_printf (out, "\\u%04x", *p);
+    else
+      g_string_append_c (out, (char) *p);
+  }
+  g_string_append_c (out, '"');
+}
+
+void
+rs_json_append_double (GString *out, double value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!isfinite (value))
+    g_string_append (out, "null");
+  else
+    g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.17g", value));
+}
+
+void
+rs_train_settings_append_json (const RsTrainSettings *s, GString *out)
+{
+  gboolean first = TRUE;
+
+  g_string_append_c (out, '{');
+  for (guint i = 0; i < RS_SET_COUNT; i++) {
+    const char *v = s->value[i];
+    double number;
+
+    /* Where files go is not part of how the model was trained. */
+    if (v == NULL || specs[i].group[0] == 'o')
+      continue;
+    if (!first)
+      g_string_append (out, ", ");
+    first = FALSE;
+    rs_json_append_string (out, specs[i].key);
+    g_string_append (out, ": ");
+    if ((specs[i].type == T_UINT || specs[i].type == T_NUMBER) && parse_number (v, &number)) {
+      char buf[G_ASCII_DTOSTR_BUF_SIZE];
+      g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.12g", number));
+    }
+    else
+      rs_json_append_string (out, v);
+  }
+  g_string_append_c (out, '}');
+}
