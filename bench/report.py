@@ -3,6 +3,10 @@
 
     python3 bench/report.py RNNSTREAM.jsonl TORCH.jsonl [--build DIR]
         [--load-before "1.00 0.50 0.20"] [--load-after ...] [--elapsed S]
+        [--only train]
+
+(bench-features' and bench-train's lines, and their PyTorch counterparts',
+go into the same two files; --only train prints the training table alone.)
 
 Standard library only. Prints to stdout; the exit status is 0 whatever the
 PASS/MISS marks say (they are informational), 1 only when an input is
@@ -27,6 +31,8 @@ BATCH_PCT_PEAK = 60.0
 FEATURES_VS_TORCH = 4.0        # torchaudio's time / ours, per frame
 FEATURES_VS_FFT = 2.5          # ours / the FFT alone, per frame
 FEATURES_PIECES_VS_BLOCK = 1.1  # 10 ms pieces / one block
+TRAIN_VS_TORCH = 1.0           # training examples per second, ours / PyTorch's ...
+TRAIN_MAX_H = 256              # ... for hidden <= TRAIN_MAX_H
 
 CELL_ORDER = {"rnn_tanh": 0, "rnn_relu": 1, "gru": 2, "lstm": 3}
 
@@ -146,6 +152,73 @@ def features_table(ours, theirs):
         print("max|diff| rnnstream vs torchaudio: %.1e" % f_torch["maxdiff"])
 
 
+def train_table(ours, theirs):
+    """bench-train's and bench_train_torch.py's records, if any."""
+    o_train = index(ours, "train")
+    t_train = index(theirs, "torch_train")
+    info = next((r for r in ours if r.get("type") == "train_info"), None)
+    if not o_train or info is None:
+        return
+    print()
+    print("== Training: one step = forward, MSE, backward (whole-sequence BPTT), clipping "
+          "(max norm %g), Adam; %d layer, input %d, head %d outputs, one thread "
+          "(sequences per second, median) ==" % (info["max_norm"], info["layers"],
+                                                 info["input"], info["outputs"]))
+    print("Target: >= %gx PyTorch for hidden <= %d. ratio = ours / PyTorch (> 1: we are "
+          "faster). loss rel.diff: the loss of step %s, both sides starting from the same "
+          "weights and data." % (TRAIN_VS_TORCH, TRAIN_MAX_H, info.get("fixed_steps", "?")))
+    names = sorted(o_train, key=lambda n: (o_train[n]["batch"] != 32,
+                                           CELL_ORDER.get(o_train[n]["cell"], 9),
+                                           o_train[n]["hidden"], -o_train[n]["batch"]))
+    rows = []
+    marks = {"PASS": 0, "FAIL": 0}
+    for n in names:
+        r = o_train[n]
+        t = t_train.get(n)
+        ratio = r["seq_per_s"] / t["seq_per_s"] if t else None
+        if ratio is None:
+            mark = "n/a"
+        elif r["hidden"] > TRAIN_MAX_H:
+            mark = "-"
+        else:
+            mark = "PASS" if ratio >= TRAIN_VS_TORCH else "FAIL"
+        if mark in marks:
+            marks[mark] += 1
+        diff = None
+        if t and "loss_fixed" in t and "loss_fixed" in r:
+            diff = abs(r["loss_fixed"] - t["loss_fixed"]) / max(abs(t["loss_fixed"]), 1e-30)
+        rows.append([r["cell"], str(r["hidden"]), str(r["batch"]), str(r["frames"]),
+                     fmt(r["ms_per_step"], ".2f"), fmt(t["ms_per_step"] if t else None, ".2f"),
+                     fmt(r["seq_per_s"], ",.0f"), fmt(t["seq_per_s"] if t else None, ",.0f"),
+                     fmt_ratio(ratio), fmt(diff, ".1e"), mark])
+    table(["cell", "H", "B", "T", "ours ms", "torch ms", "ours seq/s", "torch seq/s", "ratio",
+           "loss rel.diff", "target"], rows, "<>>>>>>>>><")
+    print("%d PASS, %d FAIL" % (marks["PASS"], marks["FAIL"]))
+
+    o_ph = index(ours, "train_phases")
+    t_ph = index(theirs, "torch_train_phases")
+    if o_ph:
+        print()
+        print("Where a step goes (ms, median of 7 steps; --phases). gemm columns: the "
+              "engine's matrix products re-run alone on the step's shapes; the rest of "
+              "forward/backward is gate arithmetic and copies.")
+        rows = []
+        for n in names:
+            p = o_ph.get(n)
+            if p is None:
+                continue
+            q = t_ph.get(n, {})
+            rows.append([n, fmt(p["forward_ms"], ".1f"),
+                         fmt(p["fwd_block_gemm_ms"] + p["fwd_recurrent_gemm_ms"], ".1f"),
+                         fmt(p["backward_ms"], ".1f"), fmt(p["bwd_recurrent_gemm_ms"], ".1f"),
+                         fmt(p["bwd_weight_gemm_ms"], ".1f"),
+                         fmt(p["optim_ms"] + p["set_params_ms"], ".1f"),
+                         fmt(q.get("forward_ms"), ".1f"), fmt(q.get("backward_ms"), ".1f"),
+                         fmt(q.get("optim_ms"), ".1f")])
+        table(["config", "fwd", "fwd gemm", "bwd", "bwd rec gemm", "bwd weight gemm", "optim",
+               "torch fwd", "torch bwd", "torch optim"], rows, "<>>>>>>>>>")
+
+
 def main():
     args = sys.argv[1:]
     opts = {}
@@ -164,6 +237,20 @@ def main():
     except OSError as e:
         print("report: %s" % e, file=sys.stderr)
         return 1
+
+    if opts.get("only") == "train":
+        tinfo = next((r for r in theirs if r.get("type") == "torch_train_info"), {})
+        bt = buildtype(opts["build"]) if "build" in opts else None
+        print("rnnstream vs PyTorch %s, one thread each; build type: %s%s" % (
+            tinfo.get("version", "?"), bt or "?",
+            "" if bt in (None, "release") else "  (WARNING: not a release build)"))
+        if "load-before" in opts:
+            print("  load average before/after: %s / %s" % (opts["load-before"],
+                                                           opts.get("load-after", "?")))
+        train_table(ours, theirs)
+        if "elapsed" in opts:
+            print("\ntotal run time: %s s" % opts["elapsed"])
+        return 0
 
     info = next((r for r in ours if r.get("type") == "info"), {})
     tinfo = next((r for r in theirs if r.get("type") == "torch_info"), {})
@@ -304,6 +391,7 @@ def main():
     print("%d PASS, %d MISS" % (marks["PASS"], marks["MISS"]))
 
     features_table(ours, theirs)
+    train_table(ours, theirs)
 
     missing = [n for n in names if n in o_stream and n not in t_stream]
     if missing:

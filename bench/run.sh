@@ -10,6 +10,9 @@
 # Environment:
 #   BENCH_QUICK=1   tiny model set and short measurements (smoke test)
 #   BENCH_CPU=N     pin both benchmarks to CPU N with taskset
+#   BENCH_TRAIN=only  the training table alone (bench-train against
+#                   bench_train_torch.py; needs only bench/bench-train)
+#   BENCH_PHASES=1  the training table with where a step's time goes
 #
 # Raw results stay in BUILDDIR/bench-results/ (JSON lines + the report).
 # Exit status: 0 whether targets are met or not; non-zero only when a
@@ -25,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 python=/usr/bin/python3          # Debian's, which has PyTorch
 exe=$build/bench/bench-cells
 
-if [ ! -x "$exe" ]; then
+if [ ! -x "$exe" ] && [ "${BENCH_TRAIN:-}" != only ]; then
   cat >&2 <<EOF
 bench: $exe is missing. Configure and build with the benchmarks (needs
 OpenBLAS: apt-get install libopenblas-dev), preferably as a release build:
@@ -63,6 +66,45 @@ theirs=$results/torch.jsonl
 start=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 failed=0
+
+# Training: one step (forward, MSE, BPTT, clipping, Adam) in rnnstream and
+# in PyTorch, on the same initial weights and data, which bench-train
+# writes to $tmp/train for bench_train_torch.py. BENCH_PHASES=1 adds where
+# a step's time goes on both sides.
+run_training() {
+  train_exe=$build/bench/bench-train
+  phases=
+  [ "${BENCH_PHASES:-0}" != 0 ] && phases=--phases
+  if [ ! -x "$train_exe" ]; then
+    echo "bench: $train_exe is missing: no training table" >&2
+    return
+  fi
+  mkdir -p "$tmp/train"
+  echo "bench: training (rnnstream)" >&2
+  $pin "$train_exe" $quick $phases --dump-dir "$tmp/train" >>"$ours" || failed=1
+  echo "bench: training (PyTorch)" >&2
+  $pin $python "$here/bench_train_torch.py" "$tmp/train/train.tsv" $quick $phases \
+    >>"$theirs" || failed=1
+}
+
+report() {
+  load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+  elapsed=$(( $(date +%s) - start ))
+  $python "$here/report.py" "$ours" "$theirs" --build "$build_abs" \
+    --load-before "$load_before" --load-after "$load_after" --elapsed "$elapsed" "$@" |
+    tee "$results/report.txt"
+  if [ "$failed" != 0 ]; then
+    echo "bench: a benchmark failed (see above); the tables may be incomplete" >&2
+    exit 1
+  fi
+  exit 0
+}
+
+# BENCH_TRAIN=only: the training table alone (about 1 minute).
+if [ "${BENCH_TRAIN:-}" = only ]; then
+  run_training
+  report --only train
+fi
 
 echo "bench: writing models to $tmp" >&2
 if ! $python "$here/make_models.py" "$tmp" $quick; then
@@ -106,15 +148,5 @@ else
   echo "bench: $features_exe is missing: no features table" >&2
 fi
 
-load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-elapsed=$(( $(date +%s) - start ))
-
-$python "$here/report.py" "$ours" "$theirs" --build "$build_abs" \
-  --load-before "$load_before" --load-after "$load_after" --elapsed "$elapsed" |
-  tee "$results/report.txt"
-
-if [ "$failed" != 0 ]; then
-  echo "bench: a benchmark failed (see above); the tables may be incomplete" >&2
-  exit 1
-fi
-exit 0
+run_training
+report

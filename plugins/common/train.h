@@ -44,13 +44,14 @@ typedef struct RsWorkspace {
 
 float *rs_workspace_take (RsWorkspace *ws, size_t n_floats);
 
-/* The gate nonlinearities of the training forward pass, from libm rather
- * than the inference kernels (kernels/activation.h). Those are within
- * 2e-7 ABSOLUTE of the true value, which is a large RELATIVE error for a
- * gate near 0, and backward multiplies by derivatives such as i (1 - i):
- * the gradients of saturated gates would carry it. The training forward is
- * not bound by the inference bit-exactness contract, and exp is cheap next
- * to the block's matrix products. */
+/* The gate nonlinearities of the training forward pass, accurate to a few
+ * ulp RELATIVE like libm's (AVX2 versions where the CPU has it, libm
+ * otherwise; see train.c) rather than the inference kernels
+ * (kernels/activation.h). Those are within 2e-7 ABSOLUTE of the true
+ * value, which is a large RELATIVE error for a gate near 0, and backward
+ * multiplies by derivatives such as i (1 - i): the gradients of saturated
+ * gates would carry it. The training forward is not bound by the inference
+ * bit-exactness contract. */
 void rs_train_sigmoid (float *x, size_t n);
 void rs_train_tanh (float *x, size_t n);
 void rs_train_relu (float *x, size_t n);
@@ -75,9 +76,16 @@ void rs_gates_backward_weights (const RsGates *gates, size_t rows,
                                 float *d_input, size_t din_stride,
                                 float *const *grads);
 
+/* The recurrent product of backward multiplies by the same W_hh at every
+ * frame, so backward packs it once, into rs_gates_recurrent_packed_floats
+ * floats of its workspace (kernels/gemm.h, rs_gemm_pack_b). */
+size_t rs_gates_recurrent_packed_floats (const RsGates *gates);
+void rs_gates_pack_recurrent (const RsGates *gates, float *packed);
+
 /* d_prev (n_streams x R, ld_d apart) += dGh_t W_hh: the gradient reaching
- * the previous frame's recurrent input through the recurrent weights. */
-void rs_gates_backward_recurrent (const RsGates *gates, size_t n_streams,
+ * the previous frame's recurrent input through the recurrent weights;
+ * packed as rs_gates_pack_recurrent left it. */
+void rs_gates_backward_recurrent (const RsGates *gates, const float *packed, size_t n_streams,
                                   const float *dgh_t, float *d_prev, size_t ld_d);
 
 #endif

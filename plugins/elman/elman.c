@@ -116,11 +116,12 @@ elman_forward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
 /* Workspace: the inference scratch (input projections of the block and one
  * frame's recurrent projections), then h before every frame and after the
  * last (h_{-1}, h_0, ..., h_{T-1}: row block t holds the state frame t
- * read). backward reuses the input projections' space
- * for da. */
+ * read), and W_hh packed for backward's recurrent products. backward
+ * reuses the input projections' space for da. */
 typedef struct {
   RsGatesScratch s;
   float *hs;
+  float *w_hh_packed;      /* backward's packed W_hh */
 } ElmanWork;
 
 static size_t
@@ -131,6 +132,7 @@ elman_work (const RsCell *cell, uint32_t n_frames, uint32_t n_streams, void *bas
   RsWorkspace ws = { base, rs_gates_scratch_size (&cell->gates, n_frames, n_streams, 0) };
 
   w->hs = rs_workspace_take (&ws, (n_frames + 1) * (size_t) n_streams * H);
+  w->w_hh_packed = rs_workspace_take (&ws, rs_gates_recurrent_packed_floats (&cell->gates));
   return ws.used;
 }
 
@@ -197,6 +199,7 @@ elman_backward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
     return RS_CELL_ERROR_ARGUMENT;
   elman_work (cell, n_frames, n_streams, workspace, &w);
   da = workspace;   /* the input projections' space, no longer needed */
+  rs_gates_pack_recurrent (&cell->gates, w.w_hh_packed);
   for (size_t t = n_frames; t-- > 0;) {
     float *da_t = da + t * B * H;
 
@@ -218,7 +221,7 @@ elman_backward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
     for (size_t b = 0; b < B; b++)
       if (rs_frame_active (lengths, t, b))
         memset (d_state + b * H, 0, H * sizeof (float));
-    rs_gates_backward_recurrent (&cell->gates, B, da_t, d_state, H);
+    rs_gates_backward_recurrent (&cell->gates, w.w_hh_packed, B, da_t, d_state, H);
   }
   rs_gates_backward_weights (&cell->gates, (size_t) n_frames * B, da, da, input, in_stride,
                              w.hs, H, d_input, din_stride, grads);

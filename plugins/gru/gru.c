@@ -110,11 +110,13 @@ gru_forward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
 
 /* Workspace: the inference scratch, h before each frame and after the last
  * (hs, T+1 row blocks), the gates r, z, n of every frame (3H per row), hn
- * (H per row), dGh (3H per row) and a running dh. backward writes dGx
- * into the input projections' space. */
+ * (H per row), dGh (3H per row), a running dh and W_hh packed for
+ * backward's recurrent products. backward writes dGx into the input
+ * projections' space. */
 typedef struct {
   RsGatesScratch s;
   float *hs, *gates, *hn, *dgh, *dh;
+  float *w_hh_packed;      /* backward's packed W_hh */
 } GruWork;
 
 static size_t
@@ -128,6 +130,7 @@ gru_work (const RsCell *cell, uint32_t n_frames, uint32_t n_streams, void *base,
   w->hn = rs_workspace_take (&ws, rows * H);
   w->dgh = rs_workspace_take (&ws, rows * 3 * H);
   w->dh = rs_workspace_take (&ws, (size_t) n_streams * H);
+  w->w_hh_packed = rs_workspace_take (&ws, rs_gates_recurrent_packed_floats (&cell->gates));
   return ws.used;
 }
 
@@ -204,6 +207,7 @@ gru_backward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
     return RS_CELL_ERROR_ARGUMENT;
   gru_work (cell, n_frames, n_streams, workspace, &w);
   dgx = workspace;
+  rs_gates_pack_recurrent (&cell->gates, w.w_hh_packed);
   for (size_t t = n_frames; t-- > 0;) {
     for (size_t b = 0; b < B; b++) {
       const size_t row = t * B + b;
@@ -236,7 +240,7 @@ gru_backward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
     for (size_t b = 0; b < B; b++)
       if (rs_frame_active (lengths, t, b))
         memcpy (d_state + b * H, w.dh + b * H, H * sizeof (float));
-    rs_gates_backward_recurrent (&cell->gates, B, w.dgh + t * B * G, d_state, H);
+    rs_gates_backward_recurrent (&cell->gates, w.w_hh_packed, B, w.dgh + t * B * G, d_state, H);
   }
   rs_gates_backward_weights (&cell->gates, (size_t) n_frames * B, dgx, w.dgh, input, in_stride,
                              w.hs, H, d_input, din_stride, grads);

@@ -168,11 +168,13 @@ lstm_forward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
 
 /* Workspace: the inference scratch, then per frame and stream h and c
  * before each frame and after the last (hs, cs: T+1 row blocks of H), the
- * activated gates i, f, g, o (4H per row) and tanh(c') (H per row).
- * backward writes dG into the input projections' space. */
+ * activated gates i, f, g, o (4H per row), tanh(c') (H per row) and W_hh
+ * packed for backward's recurrent products. backward writes dG into the
+ * input projections' space. */
 typedef struct {
   RsGatesScratch s;
   float *hs, *cs, *gates, *tanh_c;
+  float *w_hh_packed;      /* backward's packed W_hh */
 } LstmWork;
 
 static size_t
@@ -185,6 +187,7 @@ lstm_work (const RsCell *cell, uint32_t n_frames, uint32_t n_streams, void *base
   w->cs = rs_workspace_take (&ws, rows * H + (size_t) n_streams * H);
   w->gates = rs_workspace_take (&ws, rows * 4 * H);
   w->tanh_c = rs_workspace_take (&ws, rows * H);
+  w->w_hh_packed = rs_workspace_take (&ws, rs_gates_recurrent_packed_floats (&cell->gates));
   return ws.used;
 }
 
@@ -276,6 +279,7 @@ lstm_backward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
     return RS_CELL_ERROR_ARGUMENT;
   lstm_work (cell, n_frames, n_streams, workspace, &w);
   dg = workspace;
+  rs_gates_pack_recurrent (&cell->gates, w.w_hh_packed);
   for (size_t t = n_frames; t-- > 0;) {
     for (size_t b = 0; b < B; b++) {
       const size_t row = t * B + b;
@@ -300,7 +304,7 @@ lstm_backward (const RsCell *cell, uint32_t n_frames, uint32_t n_streams,
         dh[j] = 0.0f;   /* replaced by dG W_hh below */
       }
     }
-    rs_gates_backward_recurrent (&cell->gates, B, dg + t * B * G, d_state, S);
+    rs_gates_backward_recurrent (&cell->gates, w.w_hh_packed, B, dg + t * B * G, d_state, S);
   }
   rs_gates_backward_weights (&cell->gates, (size_t) n_frames * B, dg, dg, input, in_stride,
                              w.hs, H, d_input, din_stride, grads);
