@@ -398,14 +398,15 @@ def assert_close(got, expected, tol=1e-6):
             assert abs(x - y) <= tol * max(1.0, abs(y)), (r, g, e)
 
 
-def with_normalisation(src, dst, normalisation):
-    """A copy of the safetensors file src with metadata 'normalisation' set
-    (a JSON text): the tensors' bytes are kept, the header is rewritten."""
+def with_normalisation(src, dst, normalisation, key="normalisation"):
+    """A copy of the safetensors file src with metadata key (normalisation)
+    set to a JSON text: the tensors' bytes are kept, the header is
+    rewritten."""
     with open(src, "rb") as f:
         data = f.read()
     (n,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + n])
-    header.setdefault("__metadata__", {})["normalisation"] = normalisation
+    header.setdefault("__metadata__", {})[key] = normalisation
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
     with open(dst, "wb") as f:
@@ -692,6 +693,15 @@ def test_standardize_from_model_and_forecast():
         assert max_diff([g[1] for g in got], forecast) <= 1e-3
         assert "standardize: z = (x - mean) / std, from %s mean and std: mean 250, 0, 0; " \
                "std 100, 1, 1" % model in r.stderr, r.stderr
+        # The output's scaling from the model too, as rnnstream train records it.
+        both = os.path.join(d, "both.safetensors")
+        with_normalisation(model, both, '{"mean": 250, "std": 100}', key="target_normalisation")
+        r = run("run", "csvsrc location=%s time-column=month ! calendar features=month "
+                "! standardize from-model=%s ! model path=%s ! standardize name=unscale invert=true "
+                "from-model=%s key=target_normalisation ! csvsink"
+                % (DEMO_SERIES, both, both, both))
+        assert r.returncode == 0, r.stderr
+        assert max_diff([g[1] for g in labelled(r.stdout)], forecast) <= 1e-3
 
         # The shipped pipeline: the same numbers, with the scaling written in.
         shipped = run("run", "forecast", "--set", "model.path=" + DEMO,

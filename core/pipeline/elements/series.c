@@ -246,6 +246,10 @@ static const RsParamSpec standardize_params[] = {
     "({\"mean\": [...], \"std\": [...]}) gives mean and std; neither this nor mean/std: running "
     "estimates over the rows so far, this one included (population std; 0 out while a value "
     "has not varied)", 1, 0, NULL },
+  { "key", RS_PARAM_STRING, "normalisation", "the metadata key from-model reads: "
+    "normalisation (the model's inputs), or target_normalisation (what rnnstream train "
+    "records to turn a forecaster's outputs back into data units, with invert=true)", 1, 0,
+    NULL },
   { "invert", RS_PARAM_BOOL, "false", "x = z * std + mean: a model's output in standardised "
     "units back to the series' (needs mean/std or from-model)", 1, 0, NULL },
   { NULL, 0, NULL, NULL, 0, 0, NULL }
@@ -292,7 +296,15 @@ parse_numbers (RsElement *self, const char *param, const char *text, GError **er
   return values;
 }
 
-/* Reads the array key of a normalisation object. */
+static gboolean
+is_number (JsonNode *node)
+{
+  return JSON_NODE_HOLDS_VALUE (node) && (json_node_get_value_type (node) == G_TYPE_DOUBLE ||
+                                          json_node_get_value_type (node) == G_TYPE_INT64);
+}
+
+/* Reads the key of a normalisation object: an array of numbers, or one
+ * number (one value, as a forecaster's single target). */
 static GArray *
 json_numbers (JsonObject *object, const char *key)
 {
@@ -300,6 +312,13 @@ json_numbers (JsonObject *object, const char *key)
   JsonArray *array;
   GArray *values;
 
+  if (node != NULL && is_number (node)) {
+    double v = json_node_get_double (node);
+
+    values = g_array_new (FALSE, FALSE, sizeof (double));
+    g_array_append_val (values, v);
+    return values;
+  }
   if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
     return NULL;
   array = json_node_get_array (node);
@@ -308,8 +327,7 @@ json_numbers (JsonObject *object, const char *key)
     JsonNode *item = json_array_get_element (array, i);
     double v;
 
-    if (!JSON_NODE_HOLDS_VALUE (item) || (json_node_get_value_type (item) != G_TYPE_DOUBLE
-                                          && json_node_get_value_type (item) != G_TYPE_INT64)) {
+    if (!is_number (item)) {
       g_array_unref (values);
       return NULL;
     }
@@ -324,6 +342,7 @@ static gboolean
 normalisation_from_model (RsElement *self, const char *path, GArray **mean, GArray **std,
                           GError **error)
 {
+  const char *key = rs_element_string (self, "key");
   g_autoptr (GError) local = NULL;
   g_autoptr (RsSafetensors) st = rs_safetensors_load (path, &local);
   g_autoptr (JsonParser) parser = NULL;
@@ -332,10 +351,10 @@ normalisation_from_model (RsElement *self, const char *path, GArray **mean, GArr
 
   if (st == NULL)
     return rs_element_fail (self, error, "%s", local->message);
-  text = rs_safetensors_metadata (st, "normalisation");
+  text = rs_safetensors_metadata (st, key);
   if (text == NULL)
-    return rs_element_fail (self, error, "%s has no metadata 'normalisation' to take mean and "
-                            "std from", path);
+    return rs_element_fail (self, error, "%s has no metadata '%s' to take mean and std from",
+                            path, key);
   parser = json_parser_new ();
   if (json_parser_load_from_data (parser, text, -1, NULL)) {
     root = json_parser_get_root (parser);
@@ -346,8 +365,8 @@ normalisation_from_model (RsElement *self, const char *path, GArray **mean, GArr
         return TRUE;
     }
   }
-  return rs_element_fail (self, error, "%s: metadata 'normalisation' is not {\"mean\": [numbers], "
-                          "\"std\": [numbers]}", path);
+  return rs_element_fail (self, error, "%s: metadata '%s' is not {\"mean\": [numbers], "
+                          "\"std\": [numbers]}", path, key);
 }
 
 static gboolean
