@@ -8,6 +8,7 @@ extern const RsElementClass rs_mfcc_class;
 extern const RsElementClass rs_fbank_class;
 extern const RsElementClass rs_deltas_class;
 extern const RsElementClass rs_cmvn_class;
+extern const RsElementClass rs_stack_class;
 extern const RsElementClass rs_lags_class;
 extern const RsElementClass rs_diff_class;
 extern const RsElementClass rs_standardize_class;
@@ -25,6 +26,7 @@ const RsElementClass *const rs_element_classes[] = {
   &rs_fbank_class,
   &rs_deltas_class,
   &rs_cmvn_class,
+  &rs_stack_class,
   &rs_lags_class,
   &rs_diff_class,
   &rs_standardize_class,

@@ -21,6 +21,7 @@ struct RsPipeline {
   RsHistogram *stage_times;  /* per element, of the last run */
   RsHistogram block_times;   /* a block through every stage */
   GString *reports;          /* the elements' own lines, of the last run */
+  gboolean to_caller;        /* no sink: rs_pipeline_run_frames delivers the frames */
 };
 
 /* Lock-free and async-signal-safe (C11 guarantees it for atomic_int where
@@ -236,8 +237,8 @@ fail:
   return NULL;
 }
 
-RsPipeline *
-rs_pipeline_new_from_text (const char *text, const char *display_name, GError **error)
+static RsPipeline *
+new_from_text (const char *text, const char *display_name, gboolean to_caller, GError **error)
 {
   GPtrArray *texts = rs_pipeline_parse (text, display_name, error);
   RsPipeline *p;
@@ -248,6 +249,7 @@ rs_pipeline_new_from_text (const char *text, const char *display_name, GError **
   p = g_new0 (RsPipeline, 1);
   p->display_name = g_strdup (display_name);
   p->texts = texts;
+  p->to_caller = to_caller;
 
   /* Check what can be checked now: types, parameter names and values,
    * roles and unique names. */
@@ -263,10 +265,11 @@ rs_pipeline_new_from_text (const char *text, const char *display_name, GError **
       role_error = "is not a source, but starts the pipeline";
     else if (i > 0 && el->klass->role == RS_ELEMENT_SOURCE)
       role_error = "is a source, so it can only start the pipeline";
-    else if (i + 1 == texts->len && el->klass->role != RS_ELEMENT_SINK)
+    else if (i + 1 == texts->len && !to_caller && el->klass->role != RS_ELEMENT_SINK)
       role_error = "is not a sink, but ends the pipeline";
-    else if (i + 1 < texts->len && el->klass->role == RS_ELEMENT_SINK)
-      role_error = "is a sink, so it can only end the pipeline";
+    else if ((i + 1 < texts->len || to_caller) && el->klass->role == RS_ELEMENT_SINK)
+      role_error = to_caller ? "is a sink, but the frames of this pipeline go to the program"
+                             : "is a sink, so it can only end the pipeline";
     if (role_error == NULL && !g_hash_table_add (names, (gpointer) element_name (e)))
       role_error = "has the same name as an earlier element: give one of them name=...";
     if (role_error != NULL) {
@@ -283,6 +286,18 @@ rs_pipeline_new_from_text (const char *text, const char *display_name, GError **
 fail:
   rs_pipeline_free (p);
   return NULL;
+}
+
+RsPipeline *
+rs_pipeline_new_from_text (const char *text, const char *display_name, GError **error)
+{
+  return new_from_text (text, display_name, FALSE, error);
+}
+
+RsPipeline *
+rs_pipeline_new_to_caller (const char *text, const char *display_name, GError **error)
+{
+  return new_from_text (text, display_name, TRUE, error);
 }
 
 RsPipeline *
@@ -436,7 +451,7 @@ rs_pipeline_copy (const RsPipeline *p)
   /* The printed form parses back to the same pipeline (the fuzzer checks
    * it); positions are lost, but every parameter was checked already. */
   text = rs_pipeline_to_string (p);
-  copy = rs_pipeline_new_from_text (text, p->display_name, NULL);
+  copy = new_from_text (text, p->display_name, p->to_caller, NULL);
   g_assert (copy != NULL);
   return copy;
 }
@@ -602,8 +617,21 @@ push_through (RsPipeline *p, RsElement **els, RsBlock *blocks, guint first, guin
   return TRUE;
 }
 
-gboolean
-rs_pipeline_run (RsPipeline *p, GError **error)
+/* With a frame function (a pipeline made by rs_pipeline_new_to_caller),
+ * the last element's blocks go to it; otherwise the last element is the
+ * sink and consumes them. */
+static gboolean
+deliver (RsPipeline *p, const RsBlock *last, RsPipelineFrameFunc func, gpointer user_data,
+         GError **error)
+{
+  if (func == NULL)
+    return TRUE;
+  p->stats.frames_out += last->n;
+  return last->n == 0 || func (last->data, last->n, last->width, last->index, user_data, error);
+}
+
+static gboolean
+run (RsPipeline *p, RsPipelineFrameFunc func, gpointer user_data, GError **error)
 {
   const guint n = p->texts->len;
   g_autofree RsElement **els = g_new0 (RsElement *, n);
@@ -611,8 +639,6 @@ rs_pipeline_run (RsPipeline *p, GError **error)
   guint n_started = 0;
   gboolean ok = FALSE;
   gint64 start_time = g_get_monotonic_time ();
-
-  g_return_val_if_fail (p != NULL, FALSE);
 
   memset (&p->stats, 0, sizeof p->stats);
   memset (&p->block_times, 0, sizeof p->block_times);
@@ -655,7 +681,10 @@ rs_pipeline_run (RsPipeline *p, GError **error)
       goto out;
     if (blocks[0].n > 0)
       rs_histogram_add (&p->block_times, now_ns () - t1);
-    p->stats.frames_out += blocks[n - 2].n;
+    if (func == NULL)
+      p->stats.frames_out += blocks[n - 2].n;
+    else if (!deliver (p, &blocks[n - 1], func, user_data, error))
+      goto out;
     if (got == 0)
       break;
   }
@@ -669,14 +698,19 @@ rs_pipeline_run (RsPipeline *p, GError **error)
       goto out;
     /* What element i let go reached the sink (the sink's own finish
      * passes nothing on). */
-    if (i + 1 < n)
+    if (func == NULL && i + 1 < n)
       p->stats.frames_out += blocks[n - 2].n;
+    else if (!deliver (p, &blocks[n - 1], func, user_data, error))
+      goto out;
   }
   ok = TRUE;
 
 out:
   if (n_started > 0)
     p->stats.input_rate = els[0]->out.rate;
+  if (n_started == n)
+    p->stats.output_rate = els[n - 1]->klass->role == RS_ELEMENT_SINK ? els[n - 1]->in.rate
+                                                                      : els[n - 1]->out.rate;
   p->stats.seconds = (double) (g_get_monotonic_time () - start_time) / G_USEC_PER_SEC;
   for (guint i = 0; i < n; i++) {
     if (i < n_started && els[i]->klass->report != NULL)
@@ -687,4 +721,19 @@ out:
     rs_block_free_data (&blocks[i]);
   }
   return ok;
+}
+
+gboolean
+rs_pipeline_run (RsPipeline *p, GError **error)
+{
+  g_return_val_if_fail (p != NULL && !p->to_caller, FALSE);
+  return run (p, NULL, NULL, error);
+}
+
+gboolean
+rs_pipeline_run_frames (RsPipeline *p, RsPipelineFrameFunc func, gpointer user_data,
+                        GError **error)
+{
+  g_return_val_if_fail (p != NULL && p->to_caller && func != NULL, FALSE);
+  return run (p, func, user_data, error);
 }

@@ -37,6 +37,14 @@ typedef struct RsPipeline RsPipeline;
 RS_API RsPipeline *rs_pipeline_new_from_text (const char *text, const char *display_name,
                                               GError **error);
 
+/* Parses text as rs_pipeline_new_from_text does, for a pipeline that has
+ * no sink: its last element's frames go to the program through
+ * rs_pipeline_run_frames (a sink in it is an error). This is how the
+ * trainer computes features with the very elements the serving pipelines
+ * use, so training and serving cannot drift apart. */
+RS_API RsPipeline *rs_pipeline_new_to_caller (const char *text, const char *display_name,
+                                              GError **error);
+
 /* Reads and parses the file at path (RS_ERROR_IO when it cannot be read). */
 RS_API RsPipeline *rs_pipeline_new_from_file (const char *path, GError **error);
 
@@ -60,6 +68,19 @@ RS_API gboolean rs_pipeline_set (RsPipeline *pipeline, const char *assignment,
  * everything. Returns FALSE with the first error (input, model, output...).
  * Outputs that sinks write to files are complete or absent. */
 RS_API gboolean rs_pipeline_run (RsPipeline *pipeline, GError **error);
+
+/* Receives n_frames frames of width floats (frame i at frames + i * width,
+ * at index[i] on the stream's clock), valid during the call only. Returns
+ * FALSE with an error to stop the run. */
+typedef gboolean (*RsPipelineFrameFunc) (const float *frames, gsize n_frames, guint width,
+                                         const gint64 *index, gpointer user_data,
+                                         GError **error);
+
+/* rs_pipeline_run for a pipeline made by rs_pipeline_new_to_caller: every
+ * block its last element produces, up to the end of the stream, is handed
+ * to func. Fails with func's error or the pipeline's. */
+RS_API gboolean rs_pipeline_run_frames (RsPipeline *pipeline, RsPipelineFrameFunc func,
+                                        gpointer user_data, GError **error);
 
 /* A copy with the same elements and parameters (for running one
  * description on many inputs at once). */
@@ -85,6 +106,7 @@ typedef struct RsPipelineStats {
   double input_rate;         /* their rate per second; 0 when irregular (CSV rows) */
   guint64 frames_out;        /* frames the sink received */
   double seconds;            /* wall-clock time of the run */
+  double output_rate;        /* the frame rate of the last stage's output; 0 when irregular */
 } RsPipelineStats;
 
 RS_API void rs_pipeline_get_stats (const RsPipeline *pipeline, RsPipelineStats *stats);
