@@ -28,6 +28,7 @@
 #include <rnnstream/sound-file.h>
 #include <rnnstream/stream.h>
 #include <rnnstream/trainable.h>
+#include <rnnstream/utterances.h>
 #include <rnnstream/version.h>
 
 #endif
