@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs, with apt-get, whatever rnnstream needs to build and test that is
 # not installed yet. Debian 12; run as root (or with sudo available).
-# With --bench, also what the benchmarks need (OpenBLAS, PyTorch).
+# With --bench, also what the benchmarks need (OpenBLAS, PyTorch); with
+# --speech, what tools/speech/make-digits-data.py needs (tools/speech/packages.txt).
 set -eu
 packages="make meson ninja-build pkg-config gcc clang libclang-rt-14-dev libfuzzer-14-dev
   libglib2.0-dev libjson-glib-dev python3 libopenblas-dev
@@ -9,6 +10,9 @@ packages="make meson ninja-build pkg-config gcc clang libclang-rt-14-dev libfuzz
   sox alsa-utils pulseaudio pulseaudio-utils libasound2-plugins"
 if [ "${1:-}" = "--bench" ]; then
   packages="$packages python3-torch python3-numpy python3-torchaudio"
+fi
+if [ "${1:-}" = "--speech" ]; then
+  packages="$packages $(cat "$(dirname "$0")/speech/packages.txt")"
 fi
 missing=""
 for p in $packages; do
