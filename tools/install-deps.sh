@@ -6,7 +6,7 @@
 set -eu
 packages="make meson ninja-build pkg-config gcc clang libclang-rt-14-dev libfuzzer-14-dev
   libglib2.0-dev libjson-glib-dev python3 libopenblas-dev
-  libsndfile1-dev portaudio19-dev libfftw3-dev libsoxr-dev libsamplerate0-dev
+  libsndfile1-dev portaudio19-dev libfftw3-dev libsoxr-dev libsamplerate0-dev libcairo2-dev
   sox alsa-utils pulseaudio pulseaudio-utils libasound2-plugins"
 if [ "${1:-}" = "--bench" ]; then
   packages="$packages python3-torch python3-numpy python3-torchaudio"
