@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <rnnstream/rnnstream.h>
 
 #include "plot.h"
@@ -1124,4 +1125,11 @@ rs_plot_save_png (RsPlot *plot, const char *path, int width, int height, GError 
     return FALSE;
   }
   return rs_atomic_file_commit (g_steal_pointer (&file), error);
+}
+
+void
+rs_plot_release_static_data (void)
+{
+  cairo_debug_reset_static_data ();
+  FcFini ();
 }

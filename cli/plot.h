@@ -88,6 +88,11 @@ void rs_plot_line_colour (guint index, guint8 rgb[3]);
 gboolean rs_plot_save_png (RsPlot *plot, const char *path, int width, int height,
                            GError **error);
 
+/* Frees cairo's font caches and fontconfig's configuration, which cairo's
+ * text keeps for the life of the process, so that the leak checker sees
+ * only what is ours. Call once, when no plot will be drawn again. */
+void rs_plot_release_static_data (void);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RsPlot, rs_plot_free)
 
 G_END_DECLS

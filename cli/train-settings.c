@@ -29,9 +29,14 @@ typedef struct {
 
 static const Spec specs[RS_SET_COUNT] = {
   [RS_SET_TASK] = { "data", "task", 0, T_CHOICE, "forecast", "forecast|classify|ctc", 0, 0,
-                    FALSE, TRUE, "TASK", "forecast (classify and ctc: not implemented yet)" },
-  [RS_SET_INPUT] = { "data", "input", 'i', T_PATH, NULL, NULL, 0, 0, FALSE, FALSE, "FILE.csv",
-                     "Training series (CSV with a header)" },
+                    FALSE, TRUE, "TASK", "forecast (a CSV series), classify (frame classes of "
+                    "sound files) or ctc (transcripts of sound files) (default: forecast)" },
+  [RS_SET_INPUT] = { "data", "input", 'i', T_PATH, NULL, NULL, 0, 0, FALSE, FALSE, "FILE",
+                     "Training data: a CSV series (forecast) or a list of sound files with "
+                     "their text (classify, ctc)" },
+  [RS_SET_VALIDATION_INPUT] = { "data", "validation-input", 0, T_PATH, "", NULL, 0, 0, FALSE,
+                                FALSE, "LIST", "classify, ctc: a list of validation files "
+                                "(default: the last 'validation' share of the input)" },
   [RS_SET_TARGET] = { "data", "target", 0, T_TEXT, NULL, NULL, 0, 0, FALSE, TRUE, "COLUMN",
                       "Column to forecast (name, or 1-based index)" },
   [RS_SET_COVARIATES] = { "data", "covariates", 0, T_TEXT, "", NULL, 0, 0, FALSE, TRUE,
@@ -44,6 +49,18 @@ static const Spec specs[RS_SET_COUNT] = {
                        "Steps forecast after each row (default: 1)" },
   [RS_SET_VALIDATION] = { "data", "validation", 0, T_NUMBER, "0.2", NULL, 0, 0.9, FALSE, TRUE,
                           "SHARE", "Share of rows held out at the end (default: 0.2)" },
+  [RS_SET_UNITS] = { "data", "units", 0, T_CHOICE, "words", "words|chars", 0, 0, FALSE, TRUE,
+                     "UNITS", "ctc: the transcripts' units, words or chars (default: words)" },
+  [RS_SET_LABELS] = { "data", "labels", 0, T_TEXT, "", NULL, 0, 0, FALSE, TRUE, "A,B",
+                      "classify, ctc: the labels in order (default: those of the training "
+                      "data, sorted)" },
+  [RS_SET_FRONTEND] = { "features", "frontend", 0, T_TEXT,
+                        "fbank num-mel-bins=40 ! cmvn ! stack frames=3", NULL, 0, 0, FALSE,
+                        TRUE, "PIPELINE", "classify, ctc: the feature pipeline after the "
+                        "sound file (default: fbank num-mel-bins=40 ! cmvn ! stack frames=3)" },
+  [RS_SET_SAMPLE_RATE] = { "features", "sample-rate", 0, T_NUMBER, "16000", NULL, 1000, 384000,
+                           FALSE, TRUE, "HZ", "classify, ctc: every file is read at this rate "
+                           "(default: 16000)" },
   [RS_SET_CELL] = { "model", "cell", 0, T_CHOICE, "gru", "gru|lstm|rnn_tanh|rnn_relu", 0, 0,
                     FALSE, TRUE, "CELL", "gru, lstm, rnn_tanh or rnn_relu (default: gru)" },
   [RS_SET_HIDDEN] = { "model", "hidden", 0, T_UINT, "32", NULL, 1, 65536, FALSE, TRUE, "N",
@@ -71,17 +88,23 @@ static const Spec specs[RS_SET_COUNT] = {
                                 "(default: 5)" },
   [RS_SET_PLATEAU_FACTOR] = { "training", "plateau-factor", 0, T_NUMBER, "0.5", NULL, 0, 1, TRUE,
                               TRUE, "F", "... by this factor; 1: never (default: 0.5)" },
-  [RS_SET_WINDOW] = { "training", "window", 0, T_UINT, "32", NULL, 0, UMAX, FALSE, TRUE,
-                      "FRAMES", "Truncated-BPTT window; 0: the whole series (default: 32)" },
-  [RS_SET_BATCH] = { "training", "batch", 'b', T_UINT, "8", NULL, 1, 65536, FALSE, TRUE, "N",
-                     "Windows per mini-batch (default: 8)" },
+  [RS_SET_WINDOW] = { "training", "window", 0, T_UINT, NULL, NULL, 0, UMAX, FALSE, TRUE,
+                      "FRAMES", "Truncated-BPTT window; 0: whole sequences (default: 32 for "
+                      "forecast, 0 for classify and ctc)" },
+  [RS_SET_BATCH] = { "training", "batch", 'b', T_UINT, NULL, NULL, 1, 65536, FALSE, TRUE, "N",
+                     "Windows or utterances per mini-batch (default: 8 for forecast, 32 for "
+                     "classify and ctc)" },
   [RS_SET_STATE] = { "training", "state", 0, T_CHOICE, "carried", "carried|zero", 0, 0, FALSE,
                      TRUE, "HOW", "A window's initial state: carried (the state its "
                      "predecessor left) or zero (default: carried)" },
-  [RS_SET_LOSS] = { "training", "loss", 0, T_CHOICE, "mse", "mse|mae", 0, 0, FALSE, TRUE, "LOSS",
-                    "mse or mae (default: mse)" },
+  [RS_SET_LOSS] = { "training", "loss", 0, T_CHOICE, NULL, "mse|mae|cross-entropy|ctc", 0, 0,
+                    FALSE, TRUE, "LOSS", "forecast: mse or mae (default: mse); classify: "
+                    "cross-entropy; ctc: ctc" },
   [RS_SET_SEED] = { "training", "seed", 0, T_UINT, "1", NULL, 0, 1e18, FALSE, TRUE, "N",
                     "Seed of the initialisation and shuffling (default: 1)" },
+  [RS_SET_THREADS] = { "training", "threads", 'j', T_UINT, "0", NULL, 0, 1024, FALSE, FALSE,
+                       "N", "Threads; 0: one per core. The model does not depend on it "
+                       "(default: 0)" },
   [RS_SET_OUTPUT] = { "output", "output", 'o', T_PATH, NULL, NULL, 0, 0, FALSE, FALSE,
                       "MODEL", "The trained model (safetensors), written atomically" },
   [RS_SET_CHECKPOINT] = { "output", "checkpoint", 0, T_PATH, "", NULL, 0, 0, FALSE, FALSE,
@@ -90,10 +113,12 @@ static const Spec specs[RS_SET_COUNT] = {
                                 FALSE, FALSE, "N", "Checkpoint every N epochs (and at the end); "
                                 "0: at the end only" },
   [RS_SET_LOG] = { "output", "log", 0, T_PATH, "", NULL, 0, 0, FALSE, FALSE, "FILE.csv",
-                   "Write epoch,step,train_loss,valid_loss,lr,seconds per epoch" },
+                   "Write epoch,step,train_loss,valid_loss,valid_metric,lr,seconds per epoch" },
+  [RS_SET_PLOT] = { "output", "plot", 0, T_PATH, "", NULL, 0, 0, FALSE, FALSE, "FILE.png",
+                    "Draw the loss curves into a PNG at the end" },
 };
 
-static const char *const groups[] = { "data", "model", "training", "output" };
+static const char *const groups[] = { "data", "features", "model", "training", "output" };
 
 const char *
 rs_train_setting_key (RsSettingId id)
@@ -220,7 +245,8 @@ apply_keyfile (RsTrainSettings *s, GKeyFile *kf, const char *text, const char *d
     if (!known) {
       g_autofree char *at = where (display, line_of (text, group, NULL));
       g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT,
-                   "%s: unknown group [%s] (known: [data], [model], [training], [output])", at,
+                   "%s: unknown group [%s] (known: [data], [features], [model], [training], "
+                   "[output])", at,
                    group);
       return FALSE;
     }
@@ -376,46 +402,103 @@ check_value (const RsTrainSettings *s, guint id, double *number, GError **error)
   }
 }
 
+/* A comma-separated list, blanks around the names dropped; NULL (with the
+ * error) for an empty name between commas. */
+static char **
+split_list (const RsTrainSettings *s, guint id, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (s->value[id], ",", -1);
+  GPtrArray *list = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; parts[i] != NULL; i++) {
+    g_strstrip (parts[i]);
+    if (parts[i][0] == '\0' && (parts[1] != NULL || i > 0)) {
+      g_ptr_array_unref (list);
+      bad (error, s, id, "an empty name in '%s'", s->value[id]);
+      return NULL;
+    }
+    if (parts[i][0] != '\0')
+      g_ptr_array_add (list, g_strdup (parts[i]));
+  }
+  g_ptr_array_add (list, NULL);
+  g_ptr_array_set_free_func (list, NULL);
+  return (char **) g_ptr_array_free (list, FALSE);
+}
+
+static gboolean
+required (const RsTrainSettings *s, guint id, const char *what, GError **error)
+{
+  if (s->value[id] != NULL && s->value[id][0] != '\0')
+    return TRUE;
+  g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "%s", what);
+  return FALSE;
+}
+
 gboolean
 rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **error)
 {
   double n[RS_SET_COUNT] = { 0 };
+  const char *task = s->value[RS_SET_TASK];
+  const gboolean forecast = strcmp (task, "forecast") == 0;
+  const char *loss = s->value[RS_SET_LOSS];
+  const char *default_loss = forecast ? "mse"
+                                      : strcmp (task, "ctc") == 0 ? "ctc" : "cross-entropy";
 
   memset (c, 0, sizeof *c);
   for (guint i = 0; i < RS_SET_COUNT; i++)
     if (s->value[i] != NULL && !check_value (s, i, &n[i], error))
       return FALSE;
-  if (strcmp (s->value[RS_SET_TASK], "forecast") != 0)
-    return bad (error, s, RS_SET_TASK, "task '%s' is not implemented yet (only forecast is)",
-                s->value[RS_SET_TASK]);
-  if (s->value[RS_SET_INPUT] == NULL || s->value[RS_SET_INPUT][0] == '\0') {
-    g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "no training data (-i FILE.csv, or "
-                 "input = FILE in [data] of the config)");
+  if (!required (s, RS_SET_INPUT, forecast ? "no training data (-i FILE.csv, or input = FILE "
+                 "in [data] of the config)" : "no training data (-i LIST, or input = LIST in "
+                 "[data] of the config: lines of PATH<TAB>TEXT)", error))
     return FALSE;
-  }
-  if (s->value[RS_SET_TARGET] == NULL || s->value[RS_SET_TARGET][0] == '\0') {
-    g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "no target column (--target COLUMN, or "
-                 "target = COLUMN in [data] of the config)");
+  if (forecast && !required (s, RS_SET_TARGET, "no target column (--target COLUMN, or target "
+                             "= COLUMN in [data] of the config)", error))
     return FALSE;
-  }
-  if (s->value[RS_SET_OUTPUT] == NULL || s->value[RS_SET_OUTPUT][0] == '\0') {
-    g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "no output model (-o MODEL, or "
-                 "output = FILE in [output] of the config)");
+  if (!required (s, RS_SET_OUTPUT, "no output model (-o MODEL, or output = FILE in [output] of "
+                 "the config)", error))
     return FALSE;
+  /* Settings of one kind of task given to another are mistakes, not
+   * things to ignore quietly. */
+  if (forecast) {
+    static const RsSettingId audio_only[] = { RS_SET_VALIDATION_INPUT, RS_SET_LABELS };
+    for (guint i = 0; i < G_N_ELEMENTS (audio_only); i++)
+      if (s->value[audio_only[i]] != NULL && s->value[audio_only[i]][0] != '\0')
+        return bad (error, s, audio_only[i], "is for the classify and ctc tasks, not forecast");
+    if (loss != NULL && strcmp (loss, "mse") != 0 && strcmp (loss, "mae") != 0)
+      return bad (error, s, RS_SET_LOSS, "forecast trains with mse or mae, not %s", loss);
+  } else {
+    static const RsSettingId forecast_only[] = { RS_SET_TARGET, RS_SET_COVARIATES,
+                                                 RS_SET_TIME_COLUMN };
+    for (guint i = 0; i < G_N_ELEMENTS (forecast_only); i++)
+      if (s->value[forecast_only[i]] != NULL && s->value[forecast_only[i]][0] != '\0')
+        return bad (error, s, forecast_only[i], "is for the forecast task, not %s", task);
+    if (loss != NULL && strcmp (loss, default_loss) != 0)
+      return bad (error, s, RS_SET_LOSS, "%s trains with the %s loss, not %s", task,
+                  default_loss, loss);
+    /* CTC scores whole label sequences: a window would cut them apart. */
+    if (strcmp (task, "ctc") == 0 && s->value[RS_SET_WINDOW] != NULL && n[RS_SET_WINDOW] != 0)
+      return bad (error, s, RS_SET_WINDOW, "ctc trains on whole utterances (window = 0): its "
+                  "loss is over the whole label sequence");
   }
 
-  c->task = s->value[RS_SET_TASK];
+  c->task = task;
   c->input = s->value[RS_SET_INPUT];
-  c->target = s->value[RS_SET_TARGET];
+  c->validation_input = s->value[RS_SET_VALIDATION_INPUT];
+  c->target = s->value[RS_SET_TARGET] ? s->value[RS_SET_TARGET] : "";
   c->time_column = s->value[RS_SET_TIME_COLUMN];
   c->output = s->value[RS_SET_OUTPUT];
   c->checkpoint = s->value[RS_SET_CHECKPOINT];
   c->log = s->value[RS_SET_LOG];
+  c->plot = s->value[RS_SET_PLOT];
+  c->units = s->value[RS_SET_UNITS];
+  c->frontend = s->value[RS_SET_FRONTEND];
+  c->sample_rate = n[RS_SET_SAMPLE_RATE];
   c->missing = s->value[RS_SET_MISSING];
   c->cell = s->value[RS_SET_CELL];
   c->optimizer = s->value[RS_SET_OPTIMIZER];
   c->state = s->value[RS_SET_STATE];
-  c->loss = s->value[RS_SET_LOSS];
+  c->loss = loss != NULL ? loss : default_loss;
   c->horizon = (guint) n[RS_SET_HORIZON];
   c->hidden = (guint) n[RS_SET_HIDDEN];
   c->layers = (guint) n[RS_SET_LAYERS];
@@ -423,9 +506,10 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   c->epochs = (guint) n[RS_SET_EPOCHS];
   c->patience = (guint) n[RS_SET_PATIENCE];
   c->plateau_patience = (guint) n[RS_SET_PLATEAU_PATIENCE];
-  c->window = (guint) n[RS_SET_WINDOW];
-  c->batch = (guint) n[RS_SET_BATCH];
+  c->window = s->value[RS_SET_WINDOW] != NULL ? (guint) n[RS_SET_WINDOW] : forecast ? 32 : 0;
+  c->batch = s->value[RS_SET_BATCH] != NULL ? (guint) n[RS_SET_BATCH] : forecast ? 8 : 32;
   c->checkpoint_every = (guint) n[RS_SET_CHECKPOINT_EVERY];
+  c->threads = n[RS_SET_THREADS] > 0 ? (guint) n[RS_SET_THREADS] : g_get_num_processors ();
   c->seed = g_ascii_strtoull (s->value[RS_SET_SEED], NULL, 10);
   c->validation = n[RS_SET_VALIDATION];
   c->lr = s->value[RS_SET_LR] != NULL ? n[RS_SET_LR]
@@ -435,24 +519,10 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   c->clip = n[RS_SET_CLIP];
   c->plateau_factor = n[RS_SET_PLATEAU_FACTOR];
 
-  /* Covariates: comma-separated, blanks around names dropped. */
-  {
-    g_auto (GStrv) parts = g_strsplit (s->value[RS_SET_COVARIATES], ",", -1);
-    GPtrArray *list = g_ptr_array_new ();
-    for (guint i = 0; parts[i] != NULL; i++) {
-      g_strstrip (parts[i]);
-      if (parts[i][0] == '\0' && (parts[1] != NULL || i > 0)) {
-        g_ptr_array_add (list, NULL);
-        g_strfreev ((char **) g_ptr_array_free (list, FALSE));
-        return bad (error, s, RS_SET_COVARIATES, "an empty column name in '%s'",
-                    s->value[RS_SET_COVARIATES]);
-      }
-      if (parts[i][0] != '\0')
-        g_ptr_array_add (list, g_strdup (parts[i]));
-    }
-    g_ptr_array_add (list, NULL);
-    c->covariates = (char **) g_ptr_array_free (list, FALSE);
-  }
+  if ((c->covariates = split_list (s, RS_SET_COVARIATES, error)) == NULL)
+    return FALSE;
+  if ((c->labels = split_list (s, RS_SET_LABELS, error)) == NULL)
+    return FALSE;
   return TRUE;
 }
 
@@ -460,7 +530,9 @@ void
 rs_train_config_clear (RsTrainConfig *c)
 {
   g_strfreev (c->covariates);
+  g_strfreev (c->labels);
   c->covariates = NULL;
+  c->labels = NULL;
 }
 
 void
@@ -489,6 +561,23 @@ rs_json_append_double (GString *out, double value)
     g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.17g", value));
 }
 
+static gboolean
+applies (guint id, const char *task)
+{
+  const gboolean forecast = strcmp (task, "forecast") == 0;
+
+  switch (id) {
+  case RS_SET_VALIDATION_INPUT: case RS_SET_UNITS: case RS_SET_LABELS: case RS_SET_FRONTEND:
+  case RS_SET_SAMPLE_RATE:
+    return !forecast && (id != RS_SET_UNITS || strcmp (task, "ctc") == 0);
+  case RS_SET_TARGET: case RS_SET_COVARIATES: case RS_SET_TIME_COLUMN: case RS_SET_MISSING:
+  case RS_SET_HORIZON: case RS_SET_STATE:
+    return forecast;
+  default:
+    return TRUE;
+  }
+}
+
 void
 rs_train_settings_append_json (const RsTrainSettings *s, GString *out)
 {
@@ -499,8 +588,11 @@ rs_train_settings_append_json (const RsTrainSettings *s, GString *out)
     const char *v = s->value[i];
     double number;
 
-    /* Where files go is not part of how the model was trained. */
-    if (v == NULL || specs[i].group[0] == 'o')
+    /* Where files go and how many threads ran are not part of how the
+     * model was trained (the model is the same whatever the threads), nor
+     * are the settings of the other kind of task. */
+    if (v == NULL || specs[i].group[0] == 'o' || i == RS_SET_THREADS ||
+        !applies (i, s->value[RS_SET_TASK]))
       continue;
     if (!first)
       g_string_append (out, ", ");

@@ -10,13 +10,16 @@
 #include <glib.h>
 
 typedef enum {
-  RS_SET_TASK, RS_SET_INPUT, RS_SET_TARGET, RS_SET_COVARIATES, RS_SET_TIME_COLUMN,
-  RS_SET_MISSING, RS_SET_HORIZON, RS_SET_VALIDATION,
+  RS_SET_TASK, RS_SET_INPUT, RS_SET_VALIDATION_INPUT, RS_SET_TARGET, RS_SET_COVARIATES,
+  RS_SET_TIME_COLUMN, RS_SET_MISSING, RS_SET_HORIZON, RS_SET_VALIDATION, RS_SET_UNITS,
+  RS_SET_LABELS,
+  RS_SET_FRONTEND, RS_SET_SAMPLE_RATE,
   RS_SET_CELL, RS_SET_HIDDEN, RS_SET_LAYERS,
   RS_SET_OPTIMIZER, RS_SET_LR, RS_SET_MOMENTUM, RS_SET_WEIGHT_DECAY, RS_SET_CLIP,
   RS_SET_WARMUP, RS_SET_EPOCHS, RS_SET_PATIENCE, RS_SET_PLATEAU_PATIENCE,
   RS_SET_PLATEAU_FACTOR, RS_SET_WINDOW, RS_SET_BATCH, RS_SET_STATE, RS_SET_LOSS, RS_SET_SEED,
-  RS_SET_OUTPUT, RS_SET_CHECKPOINT, RS_SET_CHECKPOINT_EVERY, RS_SET_LOG,
+  RS_SET_THREADS,
+  RS_SET_OUTPUT, RS_SET_CHECKPOINT, RS_SET_CHECKPOINT_EVERY, RS_SET_LOG, RS_SET_PLOT,
   RS_SET_COUNT
 } RsSettingId;
 
@@ -28,11 +31,14 @@ typedef struct {
 
 /* The settings, parsed and checked. */
 typedef struct {
-  const char *task, *input, *target, *time_column, *output, *checkpoint, *log;
+  const char *task, *input, *validation_input, *target, *time_column, *output, *checkpoint;
+  const char *log, *plot, *units, *frontend;
   char **covariates;           /* NULL-terminated, never NULL */
+  char **labels;               /* NULL-terminated, never NULL (empty: from the data) */
   const char *missing, *cell, *optimizer, *state, *loss;
   guint horizon, hidden, layers, warmup, epochs, patience, plateau_patience, window, batch;
-  guint checkpoint_every;
+  guint checkpoint_every, threads;
+  double sample_rate;
   guint64 seed;
   double validation, lr, momentum, weight_decay, clip, plateau_factor;
 } RsTrainConfig;
@@ -62,7 +68,8 @@ char *rs_train_settings_to_data (const RsTrainSettings *s);
 
 /* Checks every value and fills config (its strings point into s). FALSE
  * with a message naming the value's source for a value out of range, a
- * missing required setting or a task other than forecast. */
+ * missing required setting or one that does not fit the task. Defaults
+ * that depend on the task (loss, window, batch) are filled in. */
 gboolean rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *config,
                                   GError **error);
 void rs_train_config_clear (RsTrainConfig *config);

@@ -1,29 +1,24 @@
-/* rnnstream train: trains a forecaster on a CSV series with truncated
- * backpropagation through time, and saves it as a safetensors model that
- * `apply` and the pipelines run.
+/* rnnstream train: trains a recurrent model on a CSV series (forecast) or
+ * on sound files (classify, ctc) with backpropagation through time, and
+ * saves it as a safetensors model that `apply`, the pipelines and PyTorch
+ * load.
  *
- * The series (RsForecastData) gives one frame per row: the standardised
- * target and covariates as inputs, the standardised target of the next H
- * rows as targets. The training frames are cut into windows of `window`
- * frames; every epoch the windows are shuffled (a seeded xoshiro256** of
- * our own, so runs repeat bit for bit) and taken `batch` at a time as the
- * streams of one mini-batch. A window starts either from zeros or, with
- * state = carried (the default), from the state the model reaches at the
- * window's first frame when it runs over the series from the first row,
- * as it runs live. Those states come for free from the pass that scores
- * the validation frames at the end of each epoch (one pass over the
- * series with the epoch's final weights, state carried from the first
- * row), so every window of an epoch starts from the state the weights of
- * the epoch's start give it. Which is better depends on the window: on the
- * demo series carried states win with windows of one season, zero states
- * with shorter and longer ones (README, Training, has the numbers).
+ * This file is the loop every task shares; the tasks (train-task.h) own
+ * the data. Each epoch the items (windows, utterances) are shuffled by a
+ * seeded xoshiro256** of our own and taken `batch` at a time. A batch is
+ * computed in SHARDS of at most SHARD items, each on a replica of the model
+ * that holds the current weights, and the shards' gradients are summed in
+ * shard order, each weighted by its share of the batch's reduction. The
+ * shards are fixed by the batch alone, and threads only decide which
+ * replica computes which shard, so the model file is bit for bit the same
+ * with any number of threads. (A batch of one shard is the plain
+ * computation: its weight is exactly 1.)
  *
  * Resuming: a checkpoint holds the weights, the best weights so far, the
  * optimiser's state and step count, the PRNG, the epoch's losses so far
  * (the schedule is rebuilt by replaying them; its state depends on nothing
- * else) and the settings. The carried states are recomputed from the
- * weights by the same pass, which gives the same bits. So E epochs, then
- * E more from the checkpoint, give the same model file as 2E at once. */
+ * else) and the settings. So E epochs, then E more from the checkpoint,
+ * give the same model file as 2E at once. */
 #include "config.h"
 
 #include <errno.h>
@@ -35,17 +30,18 @@
 #include <rnnstream/rnnstream.h>
 
 #include "cli.h"
+#include "plot.h"
 #include "progress.h"
 #include "train-settings.h"
+#include "train-task.h"
 
 #define CMD "train"
-#define CHECKPOINT_FORMAT "1"
+#define CHECKPOINT_FORMAT "2"
+/* Items per shard: enough for the batched GEMMs to be efficient, few
+ * enough that a batch of 32 utterances feeds several cores. */
+#define SHARD 8
 
-/* xoshiro256** (Blackman and Vigna) seeded through splitmix64: the window
- * order. Defined on 64-bit integers only, the same everywhere. */
-typedef struct {
-  guint64 s[4];
-} Rng;
+/* ---- the item order ---- */
 
 static guint64
 splitmix64 (guint64 *x)
@@ -62,8 +58,8 @@ rotl (guint64 x, int k)
   return (x << k) | (x >> (64 - k));
 }
 
-static guint64
-rng_next (Rng *r)
+guint64
+train_rng_next (TrainRng *r)
 {
   const guint64 result = rotl (r->s[1] * 5, 7) * 9, t = r->s[1] << 17;
 
@@ -76,8 +72,8 @@ rng_next (Rng *r)
   return result;
 }
 
-static void
-rng_init (Rng *r, guint64 seed)
+void
+train_rng_init (TrainRng *r, guint64 seed)
 {
   /* A different stream from the weights' initialisation, which seeds the
    * same generator with the seed itself. */
@@ -86,122 +82,147 @@ rng_init (Rng *r, guint64 seed)
     r->s[i] = splitmix64 (&x);
 }
 
+void
+train_rng_shuffle (TrainRng *r, guint *order, guint n)
+{
+  /* The modulo's bias is below 2^-32 for any count a guint holds. */
+  for (guint i = 0; i < n; i++)
+    order[i] = i;
+  for (guint i = n > 0 ? n - 1 : 0; i > 0; i--) {
+    const guint j = (guint) (train_rng_next (r) % (i + 1));
+    const guint tmp = order[i];
+    order[i] = order[j];
+    order[j] = tmp;
+  }
+}
+
+char *
+train_file_digest (const char *path)
+{
+  g_autofree char *bytes = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (path, &bytes, &len, NULL))
+    return NULL;
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guint8 *) bytes, len);
+}
+
+/* ---- the run ---- */
+
+typedef struct Run Run;
+
+/* One replica of the model and the shards it computes in a step. */
 typedef struct {
+  Run *run;
+  RsTrainable *t;
+  gpointer shard;
+  guint index;
+  GError *error;
+} Worker;
+
+struct Run {
   RsTrainConfig cfg;
   RsTrainSettings *settings;
-  RsForecastData *data;
-  RsTrainable *t;
+  TrainTask *task;
+  RsTrainable *t;            /* the model; the optimiser steps its gradients */
   RsOptimizer *opt;
   RsSchedule *schedule;
   gsize n_params;
   float *params, *best;
-  guint I, H;
-  gsize n_rows, train_end, valid_begin, valid_end;
-  float *inputs, *targets;   /* every row's inputs; every frame's targets */
-  guint window, n_windows;
   guint *order;
-  gboolean carried;
-  gsize state_floats;        /* per stream, all layers */
-  float *start_states;       /* carried: n_windows * state_floats */
-  Rng rng;
+  TrainRng rng;
   guint epoch;               /* epochs done */
   guint64 step;
-  GArray *train_hist, *valid_hist, *rmse_hist;  /* double, one per epoch */
+  GArray *train_hist, *valid_hist, *metric_hist;  /* double, one per epoch */
   gboolean stopped;
-  char *digest;              /* SHA-256 of the data file, or NULL for stdin */
-  /* mini-batch buffers */
-  float *bx, *by, *vout;
-  guint *lengths;
-  RsFrameTargets targets_desc;
-} Run;
+  /* the step being computed */
+  Worker *workers;           /* n_workers; worker 0's replica is t */
+  guint n_workers;
+  GThreadPool *pool;
+  GMutex lock;
+  GCond done;
+  guint pending;
+  const guint *batch_items;
+  guint batch_n, n_shards;
+  float *shard_grads;        /* n_shards (max) * n_params, when a batch has several shards */
+  double *shard_loss, *shard_weight;
+};
 
 static void
 run_clear (Run *r)
 {
-  rs_forecast_data_free (r->data);
+  if (r->pool != NULL)
+    g_thread_pool_free (r->pool, FALSE, TRUE);
+  for (guint w = 0; r->workers != NULL && w < r->n_workers; w++) {
+    if (r->workers[w].shard != NULL)
+      r->task->shard_free (r->workers[w].shard);
+    if (w > 0)
+      rs_trainable_free (r->workers[w].t);
+    g_clear_error (&r->workers[w].error);
+  }
+  g_free (r->workers);
+  g_mutex_clear (&r->lock);
+  g_cond_clear (&r->done);
+  if (r->task != NULL)
+    r->task->free (r->task);
   rs_trainable_free (r->t);
   rs_optimizer_free (r->opt);
   rs_schedule_free (r->schedule);
   g_free (r->params);
   g_free (r->best);
-  g_free (r->inputs);
-  g_free (r->targets);
   g_free (r->order);
-  g_free (r->start_states);
   if (r->train_hist != NULL) {
     g_array_unref (r->train_hist);
     g_array_unref (r->valid_hist);
-    g_array_unref (r->rmse_hist);
+    g_array_unref (r->metric_hist);
   }
-  g_free (r->digest);
-  g_free (r->bx);
-  g_free (r->by);
-  g_free (r->vout);
-  g_free (r->lengths);
+  g_free (r->shard_grads);
+  g_free (r->shard_loss);
+  g_free (r->shard_weight);
   rs_train_config_clear (&r->cfg);
 }
 
-/* A column as the CSV reader takes it: digits only are a 1-based index. */
-static RsCsvColumn
-column (const char *text)
+/* Computes the shards of the current batch that are this worker's:
+ * shards w, w + n_workers, ... */
+static void
+work (Worker *w)
 {
-  RsCsvColumn c = { text, 0 };
-  gboolean digits = text[0] != '\0';
+  Run *r = w->run;
 
-  for (const char *p = text; *p; p++)
-    digits = digits && g_ascii_isdigit (*p);
-  if (digits) {
-    c.name = NULL;
-    c.index = (guint) g_ascii_strtoull (text, NULL, 10);
+  for (guint s = w->index; s < r->n_shards && w->error == NULL; s += r->n_workers) {
+    const guint first = s * SHARD, n = MIN (SHARD, r->batch_n - first);
+    if (!r->task->shard_run (r->task, w->shard, w->t, r->batch_items + first, n,
+                             &r->shard_loss[s], &r->shard_weight[s], &w->error))
+      break;
+    if (r->n_shards > 1)
+      memcpy (r->shard_grads + (gsize) s * r->n_params, rs_trainable_grads (w->t),
+              r->n_params * sizeof (float));
   }
-  return c;
 }
 
-static gboolean
-load_data (Run *r, GError **error)
+static void
+pool_work (gpointer data, gpointer user_data)
 {
-  const RsTrainConfig *c = &r->cfg;
-  const guint n_cov = g_strv_length (c->covariates);
-  g_autofree RsCsvColumn *cov = g_new0 (RsCsvColumn, MAX (n_cov, 1));
-  RsForecastDataOptions o = { 0 };
+  Worker *w = data;
+  Run *r = user_data;
 
-  for (guint i = 0; i < n_cov; i++)
-    cov[i] = column (c->covariates[i]);
-  o.target = column (c->target);
-  o.covariates = cov;
-  o.n_covariates = n_cov;
-  if (c->time_column[0] != '\0')
-    o.time_column = column (c->time_column);
-  rs_csv_missing_from_name (c->missing, &o.missing);
-  o.horizon = c->horizon;
-  o.validation = c->validation;
-  r->data = rs_forecast_data_load (c->input, &o, error);
-  if (r->data == NULL)
-    return FALSE;
-  if (strcmp (c->input, "-") != 0) {
-    g_autofree char *bytes = NULL;
-    gsize len;
-    if (g_file_get_contents (c->input, &bytes, &len, NULL))
-      r->digest = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guint8 *) bytes, len);
-  }
-  r->I = rs_forecast_data_n_inputs (r->data);
-  r->H = rs_forecast_data_horizon (r->data);
-  r->n_rows = rs_forecast_data_n_rows (r->data);
-  rs_forecast_data_split (r->data, &r->train_end, &r->valid_begin, &r->valid_end);
-  r->inputs = g_new (float, r->n_rows * r->I);
-  r->targets = g_new (float, (r->n_rows - r->H) * r->H);
-  rs_forecast_data_frames (r->data, 0, r->n_rows - r->H, r->inputs, r->targets);
-  rs_forecast_data_frames (r->data, 0, r->n_rows, r->inputs, NULL);
-  return TRUE;
+  work (w);
+  g_mutex_lock (&r->lock);
+  if (--r->pending == 0)
+    g_cond_signal (&r->done);
+  g_mutex_unlock (&r->lock);
 }
 
 static gboolean
 build (Run *r, GError **error)
 {
   const RsTrainConfig *c = &r->cfg;
-  RsTrainableConfig tc = { c->cell, r->I, c->hidden, c->layers, TRUE, r->H, TRUE, c->seed };
+  RsTrainableConfig tc = { c->cell, r->task->n_inputs, c->hidden, c->layers, TRUE,
+                           r->task->n_outputs, TRUE, c->seed };
   RsOptimizerOptions oo = RS_OPTIMIZER_OPTIONS_INIT;
   RsScheduleOptions so = RS_SCHEDULE_OPTIONS_INIT;
+  const guint batch = MIN (c->batch, r->task->n_items);
+  const guint max_shards = (batch + SHARD - 1) / SHARD;
 
   r->t = rs_trainable_new (&tc, NULL, error);
   if (r->t == NULL)
@@ -234,120 +255,98 @@ build (Run *r, GError **error)
                       rs_trainable_grads (r->t) + tt->offset, tt->n_elements, tt->ndim == 2);
   }
 
-  r->window = c->window > 0 ? (guint) MIN ((gsize) c->window, r->train_end) : (guint) r->train_end;
-  r->n_windows = (guint) ((r->train_end + r->window - 1) / r->window);
-  r->order = g_new (guint, r->n_windows);
-  r->carried = strcmp (c->state, "carried") == 0;
-  for (guint l = 0; l < c->layers; l++)
-    r->state_floats += rs_trainable_layer_state_size (r->t, l);
-  r->start_states = g_new0 (float, (gsize) r->n_windows * r->state_floats);
-  rng_init (&r->rng, c->seed);
+  r->order = g_new (guint, r->task->n_items);
+  train_rng_init (&r->rng, c->seed);
   r->train_hist = g_array_new (FALSE, FALSE, sizeof (double));
   r->valid_hist = g_array_new (FALSE, FALSE, sizeof (double));
-  r->rmse_hist = g_array_new (FALSE, FALSE, sizeof (double));
+  r->metric_hist = g_array_new (FALSE, FALSE, sizeof (double));
 
-  {
-    const guint B = MIN (c->batch, r->n_windows);
-    r->bx = g_new (float, (gsize) r->window * B * r->I);
-    r->by = g_new (float, (gsize) r->window * B * r->H);
-    r->lengths = g_new (guint, B);
-    r->vout = g_new (float, (gsize) 256 * r->H);
-  }
-  r->targets_desc.kind = strcmp (c->loss, "mae") == 0 ? RS_FRAME_LOSS_MAE : RS_FRAME_LOSS_MSE;
-  r->targets_desc.values = r->by;
-  return TRUE;
-}
-
-/* Runs the model over the series from the first row (one stream, state
- * carried, as live), keeping the state at each window's first frame and
- * scoring the validation frames: *loss in the training loss (standardised
- * units), *rmse in the target's units. NAN when there is no validation. */
-static gboolean
-series_pass (Run *r, double *loss, double *rmse, GError **error)
-{
-  const gsize end = MAX (r->valid_end, r->train_end);
-  const double target_std = rs_forecast_data_std (r->data)[0];
-  const gboolean mae = r->targets_desc.kind == RS_FRAME_LOSS_MAE;
-  double sum = 0, sum_sq = 0;
-  gsize count = 0, t0 = 0;
-
-  rs_trainable_reset_state (r->t, 1);
-  while (t0 < end) {
-    gsize n = MIN ((gsize) 256, end - t0);
-    if (t0 < r->train_end)
-      n = MIN (n, (t0 / r->window + 1) * r->window - t0);
-    if (!rs_trainable_forward (r->t, (guint) n, r->inputs + t0 * r->I, NULL, r->vout, error))
+  /* More workers than shards would idle. */
+  r->n_workers = MAX (1, MIN (c->threads, max_shards));
+  r->workers = g_new0 (Worker, r->n_workers);
+  for (guint w = 0; w < r->n_workers; w++) {
+    r->workers[w].run = r;
+    r->workers[w].index = w;
+    r->workers[w].t = w == 0 ? r->t : rs_trainable_new (&tc, NULL, error);
+    if (r->workers[w].t == NULL)
       return FALSE;
-    for (gsize f = MAX (t0, r->valid_begin); f < MIN (t0 + n, r->valid_end); f++)
-      for (guint h = 0; h < r->H; h++) {
-        const double d = (double) r->vout[(f - t0) * r->H + h] - r->targets[f * r->H + h];
-        sum += fabs (d);
-        sum_sq += d * d;
-        count++;
-      }
-    t0 += n;
-    if (t0 % r->window == 0 && t0 / r->window < r->n_windows)
-      memcpy (r->start_states + (t0 / r->window) * r->state_floats, rs_trainable_state (r->t),
-              r->state_floats * sizeof (float));
+    r->workers[w].shard = r->task->shard_new (r->task, MIN (SHARD, batch));
   }
-  *loss = count ? (mae ? sum : sum_sq) / count : NAN;
-  *rmse = count ? sqrt (sum_sq / count) * target_std : NAN;
+  if (r->n_workers > 1) {
+    r->pool = g_thread_pool_new (pool_work, r, (int) r->n_workers - 1, TRUE, error);
+    if (r->pool == NULL)
+      return FALSE;
+  }
+  if (max_shards > 1)
+    r->shard_grads = g_new (float, (gsize) max_shards * r->n_params);
+  r->shard_loss = g_new0 (double, max_shards);
+  r->shard_weight = g_new0 (double, max_shards);
   return TRUE;
 }
 
-/* One mini-batch of windows order[first .. first + nb); returns the sum of
- * the frame losses in *loss_sum and the frames in *frames. */
-static gboolean
-train_batch (Run *r, guint first, guint nb, double *loss_sum, gsize *frames, GError **error)
+/* Gives every replica the current weights. */
+static void
+set_params (Run *r)
 {
-  guint T = 0;
-  gsize counted = 0;
-  double loss = 0;
+  for (guint w = 0; w < r->n_workers; w++)
+    rs_trainable_set_params (r->workers[w].t, r->params);
+}
 
-  for (guint j = 0; j < nb; j++) {
-    const gsize start = (gsize) r->order[first + j] * r->window;
-    r->lengths[j] = (guint) MIN ((gsize) r->window, r->train_end - start);
-    T = MAX (T, r->lengths[j]);
-    counted += r->lengths[j];
+/* One mini-batch of items[0..n): the shards on the workers, their
+ * gradients combined, one optimiser step. Adds the batch's loss times its
+ * weight to *loss_sum and the weight to *weight_sum. */
+static gboolean
+train_batch (Run *r, const guint *items, guint n, double *loss_sum, double *weight_sum,
+             GError **error)
+{
+  double total = 0, loss = 0;
+
+  r->batch_items = items;
+  r->batch_n = n;
+  r->n_shards = (n + SHARD - 1) / SHARD;
+  if (r->pool != NULL) {
+    r->pending = r->n_workers - 1;
+    for (guint w = 1; w < r->n_workers; w++)
+      g_thread_pool_push (r->pool, &r->workers[w], NULL);
   }
-  memset (r->bx, 0, (gsize) T * nb * r->I * sizeof (float));
-  memset (r->by, 0, (gsize) T * nb * r->H * sizeof (float));
-  for (guint j = 0; j < nb; j++) {
-    const gsize start = (gsize) r->order[first + j] * r->window;
-    for (guint t = 0; t < r->lengths[j]; t++) {
-      memcpy (r->bx + ((gsize) t * nb + j) * r->I, r->inputs + (start + t) * r->I,
-              r->I * sizeof (float));
-      memcpy (r->by + ((gsize) t * nb + j) * r->H, r->targets + (start + t) * r->H,
-              r->H * sizeof (float));
+  work (&r->workers[0]);
+  if (r->pool != NULL) {
+    g_mutex_lock (&r->lock);
+    while (r->pending > 0)
+      g_cond_wait (&r->done, &r->lock);
+    g_mutex_unlock (&r->lock);
+  }
+  for (guint w = 0; w < r->n_workers; w++)
+    if (r->workers[w].error != NULL) {
+      g_propagate_error (error, r->workers[w].error);
+      r->workers[w].error = NULL;
+      return FALSE;
+    }
+
+  for (guint s = 0; s < r->n_shards; s++)
+    total += r->shard_weight[s];
+  if (r->n_shards > 1) {
+    /* In shard order, whatever thread computed what. */
+    float *g = rs_trainable_grads (r->t);
+    memset (g, 0, r->n_params * sizeof (float));
+    for (guint s = 0; s < r->n_shards; s++) {
+      const float share = total > 0 ? (float) (r->shard_weight[s] / total) : 0.0f;
+      const float *gs = r->shard_grads + (gsize) s * r->n_params;
+      for (gsize i = 0; i < r->n_params; i++)
+        g[i] += share * gs[i];
     }
   }
-  rs_trainable_reset_state (r->t, nb);
-  if (r->carried) {
-    /* The trainable's state is layer after layer, each nb streams. */
-    float *state = rs_trainable_state (r->t);
-    gsize layer_off = 0, in_off = 0;
-    for (guint l = 0; l < r->cfg.layers; l++) {
-      const guint S = rs_trainable_layer_state_size (r->t, l);
-      for (guint j = 0; j < nb; j++)
-        memcpy (state + layer_off + (gsize) j * S,
-                r->start_states + (gsize) r->order[first + j] * r->state_floats + in_off,
-                S * sizeof (float));
-      layer_off += (gsize) nb * S;
-      in_off += S;
-    }
-  }
-  rs_trainable_zero_grad (r->t);
-  if (!rs_train_bptt (r->t, T, r->bx, r->lengths, 0, rs_frame_loss, &r->targets_desc, &loss,
-                      error))
-    return FALSE;
+  for (guint s = 0; s < r->n_shards; s++)
+    loss += total > 0 ? r->shard_loss[s] * (r->shard_weight[s] / total) : 0.0;
+
   if (r->cfg.clip > 0)
     rs_optimizer_clip_grad_norm (r->opt, r->cfg.clip);
   r->step++;
   rs_optimizer_set_lr (r->opt, rs_schedule_lr (r->schedule, r->step));
   rs_optimizer_step (r->opt);
-  rs_trainable_set_params (r->t, r->params);
-  *loss_sum += loss * (double) counted;
-  *frames += counted;
+  set_params (r);
+  *loss_sum += loss * total;
+  *weight_sum += total;
   return TRUE;
 }
 
@@ -410,7 +409,7 @@ save_checkpoint (Run *r, GError **error)
   g_autoptr (RsSafetensorsWriter) w = rs_safetensors_writer_new ();
   g_autofree char *config = rs_train_settings_to_data (r->settings);
   g_autofree char *train = history_text (r->train_hist), *valid = history_text (r->valid_hist);
-  g_autofree char *rmse = history_text (r->rmse_hist);
+  g_autofree char *metric = history_text (r->metric_hist);
   g_autofree char *rng = g_strdup_printf ("%016" G_GINT64_MODIFIER "x:%016" G_GINT64_MODIFIER
                                           "x:%016" G_GINT64_MODIFIER "x:%016"
                                           G_GINT64_MODIFIER "x", r->rng.s[0], r->rng.s[1],
@@ -431,9 +430,9 @@ save_checkpoint (Run *r, GError **error)
   rs_safetensors_writer_set_metadata (w, "rng", rng);
   rs_safetensors_writer_set_metadata (w, "train_history", train);
   rs_safetensors_writer_set_metadata (w, "valid_history", valid);
-  rs_safetensors_writer_set_metadata (w, "rmse_history", rmse);
-  if (r->digest != NULL)
-    rs_safetensors_writer_set_metadata (w, "data_sha256", r->digest);
+  rs_safetensors_writer_set_metadata (w, "metric_history", metric);
+  if (r->task->digest != NULL)
+    rs_safetensors_writer_set_metadata (w, "data_sha256", r->task->digest);
   return rs_safetensors_writer_save (w, r->cfg.checkpoint, error);
 }
 
@@ -503,13 +502,13 @@ restore (Run *r, const RsSafetensors *st, const char *path, GError **error)
                       (guint) epoch) ||
       !history_parse (rs_safetensors_metadata (st, "valid_history"), r->valid_hist,
                       (guint) epoch) ||
-      !history_parse (rs_safetensors_metadata (st, "rmse_history"), r->rmse_hist,
+      !history_parse (rs_safetensors_metadata (st, "metric_history"), r->metric_hist,
                       (guint) epoch)) {
     g_set_error (error, RS_ERROR, RS_ERROR_MODEL, "%s: damaged checkpoint: its counters, "
                  "histories or PRNG state are missing or malformed", path);
     return FALSE;
   }
-  if (digest != NULL && r->digest != NULL && strcmp (digest, r->digest) != 0) {
+  if (digest != NULL && r->task->digest != NULL && strcmp (digest, r->task->digest) != 0) {
     g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "%s: the checkpoint was trained on other "
                  "data than %s (its SHA-256 differs)", path, r->cfg.input);
     return FALSE;
@@ -545,104 +544,89 @@ restore (Run *r, const RsSafetensors *st, const char *path, GError **error)
 
 /* ---- the model file ---- */
 
-static void
-append_names (GString *s, const Run *r, gboolean outputs)
-{
-  const char *target = rs_forecast_data_input_name (r->data, 0);
-
-  g_string_append_c (s, '[');
-  for (guint i = 0; i < (outputs ? r->H : r->I); i++) {
-    if (i)
-      g_string_append (s, ", ");
-    if (outputs) {
-      g_autofree char *name = g_strdup_printf ("%s+%u", target, i + 1);
-      rs_json_append_string (s, name);
-    } else {
-      rs_json_append_string (s, rs_forecast_data_input_name (r->data, i));
-    }
-  }
-  g_string_append_c (s, ']');
-}
-
 static gboolean
 save_model (Run *r, GError **error)
 {
-  const double *mean = rs_forecast_data_mean (r->data), *std = rs_forecast_data_std (r->data);
   const guint best = rs_schedule_best_epoch (r->schedule);
-  g_autoptr (GString) inputs = g_string_new (NULL), outputs = g_string_new (NULL);
-  g_autoptr (GString) norm = g_string_new ("{\"mean\": ["), tnorm = g_string_new ("{\"mean\": ");
-  g_autoptr (GString) cov = g_string_new ("["), training = g_string_new ("{\"task\": \"forecast\"");
-  g_autofree char *description = NULL, *horizon = g_strdup_printf ("%u", r->H);
+  g_autoptr (GString) training = g_string_new ("{\"task\": ");
   g_autoptr (GPtrArray) meta = g_ptr_array_new ();
+  g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
+  gboolean ok;
 
-  append_names (inputs, r, FALSE);
-  append_names (outputs, r, TRUE);
-  for (guint i = 0; i < r->I; i++) {
-    g_string_append (norm, i ? ", " : "");
-    rs_json_append_double (norm, mean[i]);
-  }
-  g_string_append (norm, "], \"std\": [");
-  for (guint i = 0; i < r->I; i++) {
-    g_string_append (norm, i ? ", " : "");
-    rs_json_append_double (norm, std[i]);
-  }
-  g_string_append (norm, "]}");
-  rs_json_append_double (tnorm, mean[0]);
-  g_string_append (tnorm, ", \"std\": ");
-  rs_json_append_double (tnorm, std[0]);
-  g_string_append_c (tnorm, '}');
-  for (guint i = 1; i < r->I; i++) {
-    g_string_append (cov, i > 1 ? ", " : "");
-    rs_json_append_string (cov, rs_forecast_data_input_name (r->data, i));
-  }
-  g_string_append_c (cov, ']');
-
+  rs_json_append_string (training, r->cfg.task);
   g_string_append (training, ", \"data\": ");
   rs_json_append_string (training, r->cfg.input);
-  if (r->digest != NULL) {
+  if (r->task->digest != NULL) {
     g_string_append (training, ", \"data_sha256\": ");
-    rs_json_append_string (training, r->digest);
+    rs_json_append_string (training, r->task->digest);
   }
-  g_string_append_printf (training, ", \"rows\": %" G_GSIZE_FORMAT ", \"training_frames\": %"
-                          G_GSIZE_FORMAT ", \"validation_frames\": %" G_GSIZE_FORMAT
-                          ", \"epochs\": %u, \"steps\": %" G_GUINT64_FORMAT
-                          ", \"stopped_early\": %s, \"best_epoch\": %u", r->n_rows, r->train_end,
-                          r->valid_end - r->valid_begin, r->epoch, r->step,
+  r->task->metadata (r->task, meta, kept, training);
+  g_string_append_printf (training, ", \"epochs\": %u, \"steps\": %" G_GUINT64_FORMAT
+                          ", \"stopped_early\": %s, \"best_epoch\": %u", r->epoch, r->step,
                           r->stopped ? "true" : "false", best);
   if (best > 0) {
     g_string_append (training, ", \"train_loss\": ");
     rs_json_append_double (training, g_array_index (r->train_hist, double, best - 1));
     g_string_append (training, ", \"valid_loss\": ");
     rs_json_append_double (training, g_array_index (r->valid_hist, double, best - 1));
-    g_string_append (training, ", \"valid_rmse\": ");
-    rs_json_append_double (training, g_array_index (r->rmse_hist, double, best - 1));
+    g_string_append (training, ", \"valid_metric\": ");
+    rs_json_append_double (training, g_array_index (r->metric_hist, double, best - 1));
+    g_string_append (training, ", \"valid_metric_name\": ");
+    rs_json_append_string (training, r->task->metric_name);
+  }
+  g_string_append (training, ", \"losses\": {\"train\": ");
+  {
+    g_autofree char *t = history_text (r->train_hist), *v = history_text (r->valid_hist);
+    g_string_append_printf (training, "[%s], \"valid\": [%s]}", t, v);
   }
   g_string_append (training, ", \"settings\": ");
   rs_train_settings_append_json (r->settings, training);
   g_string_append_c (training, '}');
-
-  description = g_strdup_printf ("%s forecaster of %s, %u step%s ahead, trained by "
-                                 "rnnstream train", r->cfg.cell,
-                                 rs_forecast_data_input_name (r->data, 0), r->H,
-                                 r->H > 1 ? "s" : "");
-#define META(k, v) (g_ptr_array_add (meta, (gpointer) (k)), g_ptr_array_add (meta, (gpointer) (v)))
-  META ("description", description);
-  META ("task", "forecast");
-  META ("inputs", inputs->str);
-  META ("outputs", outputs->str);
-  META ("normalisation", norm->str);
-  META ("target", rs_forecast_data_input_name (r->data, 0));
-  META ("covariates", cov->str);
-  META ("horizon", horizon);
-  if (r->cfg.time_column[0] != '\0')
-    META ("time_column", r->cfg.time_column);
-  META ("target_normalisation", tnorm->str);
-  META ("training", training->str);
-#undef META
+  g_ptr_array_add (meta, (gpointer) "training");
+  g_ptr_array_add (meta, training->str);
   g_ptr_array_add (meta, NULL);
 
   rs_trainable_set_params (r->t, r->best);
-  return rs_trainable_save (r->t, r->cfg.output, (const char *const *) meta->pdata, error);
+  ok = rs_trainable_save (r->t, r->cfg.output, (const char *const *) meta->pdata, error);
+  rs_trainable_set_params (r->t, r->params);
+  return ok;
+}
+
+/* The loss curves as a PNG: training and validation loss per epoch, on a
+ * log scale when they span more than a decade, the best epoch marked. */
+static gboolean
+save_plot (Run *r, GError **error)
+{
+  const guint n = r->train_hist->len;
+  g_autofree double *x = g_new (double, MAX (n, 1));
+  g_autofree char *title = g_strdup_printf ("rnnstream train: %s, %s %u x %u",
+                                            r->cfg.task, r->cfg.cell, r->cfg.layers,
+                                            r->cfg.hidden);
+  g_autofree char *ylabel = g_strdup_printf ("%s loss", r->cfg.loss);
+  g_autoptr (RsPlot) plot = rs_plot_new (title, "epoch", ylabel);
+  const double *train = (const double *) r->train_hist->data;
+  const double *valid = (const double *) r->valid_hist->data;
+  double lo = INFINITY, hi = 0;
+  gboolean ok;
+
+  for (guint i = 0; i < n; i++) {
+    x[i] = i + 1;
+    for (guint k = 0; k < 2; k++) {
+      const double v = k ? valid[i] : train[i];
+      if (isfinite (v) && v > 0) {
+        lo = MIN (lo, v);
+        hi = MAX (hi, v);
+      }
+    }
+  }
+  rs_plot_set_log_y (plot, hi > 10 * lo);
+  rs_plot_add_line (plot, "training loss", x, train, n);
+  rs_plot_add_line (plot, "validation loss", x, valid, n);
+  if (rs_schedule_best_epoch (r->schedule) > 0)
+    rs_plot_add_vline (plot, rs_schedule_best_epoch (r->schedule), "best epoch");
+  ok = rs_plot_save_png (plot, r->cfg.plot, 900, 540, error);
+  rs_plot_release_static_data ();
+  return ok;
 }
 
 /* ---- progress ---- */
@@ -668,7 +652,7 @@ open_log (const char *path, gboolean resuming, GError **error)
     return NULL;
   }
   if (!append)
-    fprintf (f, "epoch,step,train_loss,valid_loss,lr,seconds\n");
+    fprintf (f, "epoch,step,train_loss,valid_loss,valid_metric,lr,seconds\n");
   return f;
 }
 
@@ -736,18 +720,22 @@ rs_cmd_train (int argc, char **argv)
   guint epochs_this_run = 0;
   int status = RS_EXIT_OK;
 
+  g_mutex_init (&r.lock);
+  g_cond_init (&r.done);
   for (guint i = 0; i < RS_SET_COUNT; i++)
     g_array_append_val (entries, setting_entries[i]);
   for (guint i = 0; extra[i].long_name != NULL; i++)
     g_array_append_val (entries, extra[i]);
   rs_train_settings_init (&settings);
   rs_train_settings_init (&frozen_ref);
-  if (!rs_cli_parse (CMD, NULL, "Train a recurrent forecaster on a CSV series (truncated "
-                     "backpropagation through time) and save it as a safetensors model for "
-                     "apply and the pipelines. Settings come from --config FILE (INI, groups "
-                     "[data], [model], [training], [output], keys named as the flags) and the "
-                     "flags, which override it. --task classify and ctc are not implemented "
-                     "yet.", (const GOptionEntry *) entries->data, &argc, &argv)) {
+  if (!rs_cli_parse (CMD, NULL, "Train a recurrent model with backpropagation through time "
+                     "and save it as a safetensors model for apply, transcribe and the "
+                     "pipelines: a forecaster on a CSV series (--task forecast), a frame "
+                     "classifier or a CTC recogniser on a list of sound files with their "
+                     "text (--task classify, --task ctc). Settings come from --config FILE "
+                     "(INI, groups [data], [features], [model], [training], [output], keys "
+                     "named as the flags) and the flags, which override it.",
+                     (const GOptionEntry *) entries->data, &argc, &argv)) {
     status = RS_EXIT_USAGE;
     goto out;
   }
@@ -784,15 +772,18 @@ rs_cmd_train (int argc, char **argv)
           g_strcmp0 (settings.value[i], frozen_ref.value[i]) != 0) {
         status = rs_cli_error (CMD, RS_EXIT_USAGE, "%s: %s is '%s', but the checkpoint %s was "
                                "made with '%s'; a resumed run keeps the model, data and "
-                               "optimisation settings (only epochs, patience and the outputs "
-                               "may change)", settings.source[i], rs_train_setting_key (i),
+                               "optimisation settings (only epochs, patience, threads and the "
+                               "outputs may change)", settings.source[i],
+                               rs_train_setting_key (i),
                                settings.value[i] ? settings.value[i] : "",
                                resume_path, frozen_ref.value[i] ? frozen_ref.value[i] : "");
         goto out;
       }
   r.settings = &settings;
 
-  if (!load_data (&r, &error) || !build (&r, &error)) {
+  r.task = strcmp (r.cfg.task, "forecast") == 0 ? train_forecast_new (&r.cfg, &error)
+                                                : train_audio_new (&r.cfg, &error);
+  if (r.task == NULL || !build (&r, &error)) {
     status = fail (error);
     goto out;
   }
@@ -800,13 +791,16 @@ rs_cmd_train (int argc, char **argv)
     status = fail (error);
     goto out;
   }
+  set_params (&r);
   if (r.cfg.log[0] != '\0' && (log = open_log (r.cfg.log, checkpoint != NULL, &error)) == NULL) {
     status = fail (error);
     goto out;
   }
   {
-    double v, rmse;
-    if (!series_pass (&r, &v, &rmse, &error)) {
+    /* Before the first epoch: the forecast task's carried states come
+     * from this pass. */
+    double v, metric;
+    if (!r.task->validate (r.task, r.t, &v, &metric, &error)) {
       status = fail (error);
       goto out;
     }
@@ -815,42 +809,34 @@ rs_cmd_train (int argc, char **argv)
   run_start = g_get_monotonic_time ();
   while (!r.stopped && r.epoch < r.cfg.epochs) {
     const gint64 epoch_start = g_get_monotonic_time ();
+    const guint n_items = r.task->n_items;
     gint64 last_draw = 0;
-    double loss_sum = 0, train_loss, valid_loss, rmse, seconds;
-    gsize frames = 0;
+    double loss_sum = 0, weight_sum = 0, train_loss, valid_loss, metric, seconds;
     guint verdict;
 
-    /* Fisher-Yates from the identity, so that the order depends on the
-     * PRNG's state alone (a resumed run has no other); the modulo's bias
-     * is below 2^-32 for any window count a guint holds. */
-    for (guint w = 0; w < r.n_windows; w++)
-      r.order[w] = w;
-    for (guint i = r.n_windows - 1; i > 0; i--) {
-      const guint j = (guint) (rng_next (&r.rng) % (i + 1));
-      const guint tmp = r.order[i];
-      r.order[i] = r.order[j];
-      r.order[j] = tmp;
-    }
-    for (guint first = 0; first < r.n_windows; first += r.cfg.batch) {
-      const guint nb = MIN (r.cfg.batch, r.n_windows - first);
-      if (!train_batch (&r, first, nb, &loss_sum, &frames, &error)) {
+    train_rng_shuffle (&r.rng, r.order, n_items);
+    if (r.task->arrange != NULL)
+      r.task->arrange (r.task, &r.rng, r.order, r.cfg.batch);
+    for (guint first = 0; first < n_items; first += r.cfg.batch) {
+      const guint nb = MIN (r.cfg.batch, n_items - first);
+      if (!train_batch (&r, r.order + first, nb, &loss_sum, &weight_sum, &error)) {
         status = fail (error);
         goto out;
       }
       if (tty && !quiet) {
         const gint64 now = g_get_monotonic_time ();
-        if (now - last_draw > G_USEC_PER_SEC / 10 || first + nb == r.n_windows) {
+        if (now - last_draw > G_USEC_PER_SEC / 10 || first + nb == n_items) {
           g_autofree char *prefix = g_strdup_printf ("epoch %u/%u ", r.epoch + 1, r.cfg.epochs);
-          rs_progress_bar (stderr, prefix, first + nb, r.n_windows, "windows",
+          rs_progress_bar (stderr, prefix, first + nb, n_items, r.task->item_name,
                            (double) (now - epoch_start) / G_USEC_PER_SEC,
-                           (guint64) (r.cfg.epochs - r.epoch - 1) * r.n_windows +
-                             (r.n_windows - first - nb), NULL, FALSE);
+                           (guint64) (r.cfg.epochs - r.epoch - 1) * n_items +
+                             (n_items - first - nb), NULL, FALSE);
           last_draw = now;
         }
       }
     }
-    train_loss = frames ? loss_sum / (double) frames : NAN;
-    if (!series_pass (&r, &valid_loss, &rmse, &error)) {
+    train_loss = weight_sum > 0 ? loss_sum / weight_sum : NAN;
+    if (!r.task->validate (r.task, r.t, &valid_loss, &metric, &error)) {
       status = fail (error);
       goto out;
     }
@@ -858,7 +844,7 @@ rs_cmd_train (int argc, char **argv)
     epochs_this_run++;
     g_array_append_val (r.train_hist, train_loss);
     g_array_append_val (r.valid_hist, valid_loss);
-    g_array_append_val (r.rmse_hist, rmse);
+    g_array_append_val (r.metric_hist, metric);
     verdict = rs_schedule_epoch_end (r.schedule, isnan (valid_loss) ? train_loss : valid_loss);
     if (verdict & RS_SCHEDULE_IMPROVED)
       memcpy (r.best, r.params, r.n_params * sizeof (float));
@@ -867,20 +853,22 @@ rs_cmd_train (int argc, char **argv)
     seconds_total += seconds;
 
     if (log != NULL) {
-      fprintf (log, "%u,%" G_GUINT64_FORMAT ",%.9g,%.9g,%.9g,%.6f\n", r.epoch, r.step,
-               train_loss, valid_loss, rs_optimizer_get_lr (r.opt), seconds);
+      fprintf (log, "%u,%" G_GUINT64_FORMAT ",%.9g,%.9g,%.9g,%.9g,%.6f\n", r.epoch, r.step,
+               train_loss, valid_loss, metric, rs_optimizer_get_lr (r.opt), seconds);
       fflush (log);
     }
     if (!quiet) {
-      char tl[32], vl[32], eta[32];
+      char tl[32], vl[32], ml[32], eta[32];
       const double per_epoch = seconds_total / epochs_this_run;
       rs_progress_format_duration (eta, sizeof eta,
                                    r.stopped ? 0 : per_epoch * (r.cfg.epochs - r.epoch));
       format_loss (tl, sizeof tl, train_loss);
       format_loss (vl, sizeof vl, valid_loss);
-      fprintf (stderr, "%sepoch %u/%u  step %" G_GUINT64_FORMAT "  train %s  valid %s  lr %.3g"
-               "  %.0f windows/s  ETA %s%s\n", tty ? "\r\033[K" : "", r.epoch, r.cfg.epochs,
-               r.step, tl, vl, rs_optimizer_get_lr (r.opt), r.n_windows / seconds, eta,
+      format_loss (ml, sizeof ml, metric);
+      fprintf (stderr, "%sepoch %u/%u  step %" G_GUINT64_FORMAT "  train %s  valid %s  %s %s"
+               "  lr %.3g  %.0f %s/s  ETA %s%s\n", tty ? "\r\033[K" : "", r.epoch,
+               r.cfg.epochs, r.step, tl, vl, r.task->metric_name, ml,
+               rs_optimizer_get_lr (r.opt), n_items / seconds, r.task->item_name, eta,
                verdict & RS_SCHEDULE_IMPROVED ? "  *" : "");
     }
     if (r.cfg.checkpoint[0] != '\0' && r.cfg.checkpoint_every > 0 &&
@@ -893,23 +881,24 @@ rs_cmd_train (int argc, char **argv)
     status = fail (error);
     goto out;
   }
-  if (!save_model (&r, &error)) {
+  if (!save_model (&r, &error) || (r.cfg.plot[0] != '\0' && !save_plot (&r, &error))) {
     status = fail (error);
     goto out;
   }
   if (!quiet) {
     const guint best = rs_schedule_best_epoch (r.schedule);
     const double elapsed = (double) (g_get_monotonic_time () - run_start) / G_USEC_PER_SEC;
-    char tl[32] = "-", vl[32] = "-", rm[32] = "-";
+    char tl[32] = "-", vl[32] = "-", ml[32] = "-";
     if (best > 0) {
       format_loss (tl, sizeof tl, g_array_index (r.train_hist, double, best - 1));
       format_loss (vl, sizeof vl, g_array_index (r.valid_hist, double, best - 1));
-      format_loss (rm, sizeof rm, g_array_index (r.rmse_hist, double, best - 1));
+      format_loss (ml, sizeof ml, g_array_index (r.metric_hist, double, best - 1));
     }
-    fprintf (stderr, "train: %u epochs%s (%u in this run, %.2f s, %.1f epochs/s); best epoch "
-             "%u: train %s  valid %s  valid RMSE %s (data units); wrote %s\n", r.epoch,
+    fprintf (stderr, "train: %u epochs%s (%u in this run, %.2f s, %.1f epochs/s, %u thread%s); "
+             "best epoch %u: train %s  valid %s  %s %s; wrote %s\n", r.epoch,
              r.stopped ? " (stopped early)" : "", epochs_this_run, elapsed,
-             elapsed > 0 ? epochs_this_run / elapsed : 0.0, best, tl, vl, rm, r.cfg.output);
+             elapsed > 0 ? epochs_this_run / elapsed : 0.0, r.n_workers,
+             r.n_workers > 1 ? "s" : "", best, tl, vl, r.task->metric_name, ml, r.cfg.output);
   }
 
 out:

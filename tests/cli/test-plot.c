@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include <cairo.h>
-#include <fontconfig/fontconfig.h>
 #include <glib/gstdio.h>
 #include <rnnstream/rnnstream.h>
 
@@ -313,10 +312,6 @@ main (int argc, char **argv)
   g_test_add_func ("/plot/log-scale", test_log_scale);
   g_test_add_func ("/plot/degenerate", test_degenerate);
   status = g_test_run ();
-  /* cairo's font caches, then fontconfig's configuration, which cairo's
-   * toy text API loads and keeps for the life of the process: freed, so
-   * that the leak checker sees only what is ours. */
-  cairo_debug_reset_static_data ();
-  FcFini ();
+  rs_plot_release_static_data ();
   return status;
 }

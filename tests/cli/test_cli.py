@@ -818,8 +818,10 @@ def test_train_forecasts_seasonal_series():
         assert model_rmse < 0.5 * seasonal_naive and model_rmse < 0.1 * mean_rmse, \
             (model_rmse, seasonal_naive, mean_rmse)
         # train's own validation score is the pipeline's (float rounding).
-        assert abs(training["valid_rmse"] - model_rmse) < 1e-3 * model_rmse, \
-            (training["valid_rmse"], model_rmse)
+        assert training["valid_metric_name"] == "valid RMSE (data units)", training
+        assert abs(training["valid_metric"] - model_rmse) < 1e-3 * model_rmse, \
+            (training["valid_metric"], model_rmse)
+        assert len(training["losses"]["train"]) == training["epochs"], training
 
         # apply runs it too, on standardised values.
         text = "".join("%.9g\n" % ((v - mean) / std) for v in y)
@@ -830,10 +832,10 @@ def test_train_forecasts_seasonal_series():
 
         with open(log) as f:
             rows = f.read().splitlines()
-        assert rows[0] == "epoch,step,train_loss,valid_loss,lr,seconds", rows[0]
+        assert rows[0] == "epoch,step,train_loss,valid_loss,valid_metric,lr,seconds", rows[0]
         assert len(rows) == 1 + training["epochs"], len(rows)
         first = rows[1].split(",")
-        assert first[:2] == ["1", "5"] and float(first[4]) == 0.01, first
+        assert first[:2] == ["1", "5"] and float(first[5]) == 0.01, first
         assert all(math.isfinite(float(v)) for v in first[2:]), first
 
 
@@ -900,8 +902,11 @@ def test_train_errors():
         assert r.returncode == 2 and "--hidden: 0 is out of range [1, 65536]" in r.stderr, \
             r.stderr
         r = train_with(good, "--task", "classify")
-        assert r.returncode == 2 and "task 'classify' is not implemented yet" in r.stderr, \
-            r.stderr
+        assert r.returncode == 2 and "[data] target: is for the forecast task, not classify" \
+            in r.stderr, r.stderr
+        r = train_with(good, "--loss", "ctc")
+        assert r.returncode == 2 and "--loss: forecast trains with mse or mae, not ctc" \
+            in r.stderr, r.stderr
         r = run("train", "-i", series, "-o", out)
         assert r.returncode == 2 and "no target column" in r.stderr, r.stderr
         r = run("train", "-i", series, "--target", "price", "-o", out)
@@ -914,6 +919,172 @@ def test_train_errors():
         assert r.returncode == 1 and "%s:3:" % bad in r.stderr, r.stderr
         r = run("train", "--resume", series, "-o", out)
         assert r.returncode == 1 and series in r.stderr, r.stderr
+        assert not os.path.exists(out)
+
+
+# ---- training on sound files ----
+
+TONES = {"low": 300.0, "mid": 800.0, "high": 2000.0}
+
+
+def write_wav(path, samples, rate=16000):
+    import wave
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(struct.pack("<%dh" % len(samples),
+                                  *(max(-32768, min(32767, int(v))) for v in samples)))
+
+
+def tone_utterance(rng, words, rate=16000, gaps=True):
+    """Tones for words (a sine per word, 120-200 ms, random level and a
+    slightly detuned pitch) with short silences around and between them,
+    over a faint noise floor."""
+    x = []
+
+    def silence(lo, hi):
+        x.extend(rng.gauss(0, 30) for _ in range(int(rng.uniform(lo, hi) * rate)))
+    if gaps:
+        silence(0.05, 0.2)
+    for w in words:
+        f = TONES[w] * rng.uniform(0.95, 1.05)
+        n = int(rng.uniform(0.12, 0.2) * rate) if gaps else int(rng.uniform(0.4, 0.7) * rate)
+        a = rng.uniform(2000, 8000)
+        step = 2 * math.pi * f / rate
+        x.extend(a * min(1.0, i / 160, (n - i) / 160) * math.sin(step * i) + rng.gauss(0, 30)
+                 for i in range(n))
+        if gaps:
+            silence(0.04, 0.12)
+    if gaps:
+        silence(0.05, 0.2)
+    return x
+
+
+def tone_corpus(d, name, n, seed, words=(1, 4), gaps=True):
+    """A list NAME.list of n tone utterances in d; returns the texts."""
+    import random
+    rng = random.Random(seed)
+    texts = []
+    with open(os.path.join(d, name + ".list"), "w") as f:
+        f.write("# tone 'words': low, mid, high\n")
+        for i in range(n):
+            ws = [rng.choice(sorted(TONES)) for _ in range(rng.randint(*words))]
+            path = "%s-%03d.wav" % (name, i)
+            write_wav(os.path.join(d, path), tone_utterance(rng, ws, gaps=gaps))
+            f.write("%s\t%s\n" % (path, " ".join(ws)))
+            texts.append(" ".join(ws))
+    return texts
+
+
+def greedy_ctc(rows, labels):
+    out, prev = [], 0
+    for r in rows:
+        best = max(range(len(r)), key=lambda k: r[k])
+        if best != 0 and best != prev:
+            out.append(labels[best])
+        prev = best
+    return " ".join(out)
+
+
+def test_train_ctc_learns_tone_sequences():
+    """A CTC recogniser learns to transcribe sequences of three tones; the
+    served model (its own front end in a pipeline) transcribes files it
+    never saw."""
+    with tempfile.TemporaryDirectory() as d:
+        tone_corpus(d, "train", 160, 1)
+        valid = tone_corpus(d, "valid", 24, 2)
+        model = os.path.join(d, "ctc.safetensors")
+        plot = os.path.join(d, "loss.png")
+        base = ["train", "--task", "ctc", "-i", os.path.join(d, "train.list"),
+                "--validation-input", os.path.join(d, "valid.list"), "--hidden", "32",
+                "--lr", "0.01", "--batch", "16"]
+        r = run(*base, "--epochs", "12", "-o", model, "--plot", plot)
+        assert r.returncode == 0, r.stderr
+        assert " utterances/s " in r.stderr and "token error rate (%)" in r.stderr, r.stderr
+        meta = metadata(model)
+        assert meta["task"] == "ctc" and meta["blank"] == "0" and meta["units"] == "words"
+        labels = json.loads(meta["labels"])
+        assert labels == ["<blank>", "high", "low", "mid"], labels
+        assert meta["frontend"] == "fbank num-mel-bins=40 ! cmvn ! stack frames=3", meta
+        assert float(meta["sample_rate"]) == 16000 and abs(float(meta["frame_rate"]) - 100 / 3) < 1e-9
+        training = json.loads(meta["training"])
+        assert training["utterances"] == 160 and training["validation_utterances"] == 24
+        print("# ctc on tones: validation token error rate %.1f%% after %d epochs"
+              % (training["valid_metric"], training["epochs"]))
+        assert training["valid_metric"] <= 5.0, training
+        with open(plot, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+        # Served as trained: the model's front end, then its standardisation.
+        right = 0
+        for i, text in enumerate(valid):
+            wavf = os.path.join(d, "valid-%03d.wav" % i)
+            r = run("run", "filesrc location=%s ! %s ! standardize from-model=%s ! model path=%s "
+                    "! csvsink" % (wavf, meta["frontend"], model, model))
+            assert r.returncode == 0, r.stderr
+            right += greedy_ctc(parse_csv(r.stdout), labels) == text
+        print("# ctc on tones: %d of %d validation files transcribed exactly" % (right, len(valid)))
+        assert right >= len(valid) - 2, right
+
+        # The same model file with one thread and with three.
+        files = []
+        for j in ("1", "3"):
+            path = os.path.join(d, "j%s.safetensors" % j)
+            r = run(*base, "--epochs", "2", "-j", j, "-q", "-o", path)
+            assert r.returncode == 0, r.stderr
+            with open(path, "rb") as f:
+                files.append(f.read())
+        assert files[0] == files[1]
+
+
+def test_train_classify_tones():
+    with tempfile.TemporaryDirectory() as d:
+        tone_corpus(d, "train", 90, 3, words=(1, 1), gaps=False)
+        model = os.path.join(d, "cls.safetensors")
+        r = run("train", "--task", "classify", "-i", os.path.join(d, "train.list"),
+                "--validation", "0.2", "--hidden", "16", "--lr", "0.01", "--batch", "8",
+                "--epochs", "8", "-o", model)
+        assert r.returncode == 0, r.stderr
+        meta = metadata(model)
+        assert meta["task"] == "classify" and json.loads(meta["labels"]) == ["high", "low", "mid"]
+        training = json.loads(meta["training"])
+        assert training["utterances"] == 72 and training["validation_utterances"] == 18
+        print("# classify tones: validation frame error rate %.1f%%" % training["valid_metric"])
+        assert training["valid_metric"] <= 10.0, training
+
+
+def test_train_audio_errors():
+    with tempfile.TemporaryDirectory() as d:
+        tone_corpus(d, "train", 12, 4)
+        good = os.path.join(d, "train.list")
+        out = os.path.join(d, "m.safetensors")
+        base = ["--task", "ctc", "--epochs", "1", "--hidden", "8", "-o", out]
+        bad = write_file(d, "bad.list", "# x\ntrain-000.wav low\n")
+        r = run("train", "-i", bad, *base)
+        assert r.returncode == 1 and "%s:2: expected PATH<TAB>TEXT" % bad in r.stderr, r.stderr
+        with open(good) as f:
+            lines = f.read().splitlines()
+        missing = write_file(d, "missing.list", "\n".join(lines[:3] + ["gone.wav\tlow"]
+                                                          + lines[3:]) + "\n")
+        r = run("train", "-i", missing, *base)
+        assert r.returncode == 0, r.stderr
+        assert "warning: skipped %s:4: gone.wav: " % missing in r.stderr, r.stderr
+        assert json.loads(metadata(out)["training"])["skipped_files"] == 1
+        os.unlink(out)
+        unknown = write_file(d, "unknown.list", "train-000.wav\tlow loud\n")
+        r = run("train", "-i", good, "--validation-input", unknown, *base)
+        assert r.returncode == 1 and "%s:1: 'loud' is not one of the 3 labels found in the " \
+            "training data" % unknown in r.stderr, r.stderr
+        r = run("train", "-i", good, "--frontend", "fbank ! modle", *base)
+        assert r.returncode == 1 and "unknown element 'modle'" in r.stderr, r.stderr
+        r = run("train", "-i", good, "--window", "10", *base)
+        assert r.returncode == 2 and "ctc trains on whole utterances" in r.stderr, r.stderr
+        r = run("train", "-i", good, "--target", "x", *base)
+        assert r.returncode == 2 and "is for the forecast task, not ctc" in r.stderr, r.stderr
+        nothing = write_file(d, "nothing.list", "a.wav\tlow\nb.wav\thigh\n")
+        r = run("train", "-i", nothing, *base)
+        assert r.returncode == 1 and "no file could be read" in r.stderr, r.stderr
         assert not os.path.exists(out)
 
 

@@ -1,0 +1,331 @@
+/* The forecast task of `rnnstream train`: a recurrent forecaster over a
+ * CSV series.
+ *
+ * The series (RsForecastData) gives one frame per row: the standardised
+ * target and covariates as inputs, the standardised target of the next H
+ * rows as targets. The training frames are cut into windows of `window`
+ * frames, the items the loop shuffles and batches. A window starts either
+ * from zeros or, with state = carried (the default), from the state the
+ * model reaches at the window's first frame when it runs over the series
+ * from the first row, as it runs live. Those states come for free from the
+ * pass that scores the validation frames after each epoch (one pass over
+ * the series with the epoch's final weights, state carried from the first
+ * row), so every window of an epoch starts from the state the weights of
+ * the epoch's start give it. Which is better depends on the window: on the
+ * demo series carried states win with windows of one season, zero states
+ * with shorter and longer ones (README, Training, has the numbers). A
+ * resumed run recomputes them from the weights by the same pass, which
+ * gives the same bits. */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "train-task.h"
+
+typedef struct {
+  TrainTask base;
+  const RsTrainConfig *cfg;
+  RsForecastData *data;
+  guint I, H, layers;
+  gsize n_rows, train_end, valid_begin, valid_end;
+  float *inputs, *targets;   /* every row's inputs; every frame's targets */
+  guint window;
+  gboolean carried;
+  gsize state_floats;        /* per stream, all layers */
+  float *start_states;       /* carried: n_items * state_floats */
+  float *vout;
+  RsFrameLossKind loss;
+  char *digest;
+} Forecast;
+
+typedef struct {
+  float *bx, *by;
+  guint *lengths;
+  RsFrameTargets targets;
+} Shard;
+
+/* A column as the CSV reader takes it: digits only are a 1-based index. */
+static RsCsvColumn
+column (const char *text)
+{
+  RsCsvColumn c = { text, 0 };
+  gboolean digits = text[0] != '\0';
+
+  for (const char *p = text; *p; p++)
+    digits = digits && g_ascii_isdigit (*p);
+  if (digits) {
+    c.name = NULL;
+    c.index = (guint) g_ascii_strtoull (text, NULL, 10);
+  }
+  return c;
+}
+
+static gpointer
+shard_new (TrainTask *task, guint max_items)
+{
+  Forecast *f = (Forecast *) task;
+  Shard *s = g_new0 (Shard, 1);
+
+  s->bx = g_new (float, (gsize) f->window * max_items * f->I);
+  s->by = g_new (float, (gsize) f->window * max_items * f->H);
+  s->lengths = g_new (guint, max_items);
+  s->targets.kind = f->loss;
+  s->targets.values = s->by;
+  return s;
+}
+
+static void
+shard_free (gpointer data)
+{
+  Shard *s = data;
+
+  g_free (s->bx);
+  g_free (s->by);
+  g_free (s->lengths);
+  g_free (s);
+}
+
+static gboolean
+shard_run (TrainTask *task, gpointer data, RsTrainable *t, const guint *items, guint nb,
+           double *loss, double *weight, GError **error)
+{
+  Forecast *f = (Forecast *) task;
+  Shard *s = data;
+  guint T = 0;
+  gsize counted = 0;
+
+  for (guint j = 0; j < nb; j++) {
+    const gsize start = (gsize) items[j] * f->window;
+    s->lengths[j] = (guint) MIN ((gsize) f->window, f->train_end - start);
+    T = MAX (T, s->lengths[j]);
+    counted += s->lengths[j];
+  }
+  memset (s->bx, 0, (gsize) T * nb * f->I * sizeof (float));
+  memset (s->by, 0, (gsize) T * nb * f->H * sizeof (float));
+  for (guint j = 0; j < nb; j++) {
+    const gsize start = (gsize) items[j] * f->window;
+    for (guint t0 = 0; t0 < s->lengths[j]; t0++) {
+      memcpy (s->bx + ((gsize) t0 * nb + j) * f->I, f->inputs + (start + t0) * f->I,
+              f->I * sizeof (float));
+      memcpy (s->by + ((gsize) t0 * nb + j) * f->H, f->targets + (start + t0) * f->H,
+              f->H * sizeof (float));
+    }
+  }
+  rs_trainable_reset_state (t, nb);
+  if (f->carried) {
+    /* The trainable's state is layer after layer, each nb streams. */
+    float *state = rs_trainable_state (t);
+    gsize layer_off = 0, in_off = 0;
+    for (guint l = 0; l < f->layers; l++) {
+      const guint S = rs_trainable_layer_state_size (t, l);
+      for (guint j = 0; j < nb; j++)
+        memcpy (state + layer_off + (gsize) j * S,
+                f->start_states + (gsize) items[j] * f->state_floats + in_off,
+                S * sizeof (float));
+      layer_off += (gsize) nb * S;
+      in_off += S;
+    }
+  }
+  rs_trainable_zero_grad (t);
+  *loss = 0;
+  *weight = (double) counted;
+  return rs_train_bptt (t, T, s->bx, s->lengths, 0, rs_frame_loss, &s->targets, loss, error);
+}
+
+/* Runs the model over the series from the first row (one stream, state
+ * carried, as live), keeping the state at each window's first frame and
+ * scoring the validation frames: *loss in the training loss (standardised
+ * units), *rmse in the target's units. NAN when there is no validation. */
+static gboolean
+validate (TrainTask *task, RsTrainable *t, double *loss, double *rmse, GError **error)
+{
+  Forecast *f = (Forecast *) task;
+  const gsize end = MAX (f->valid_end, f->train_end);
+  const double target_std = rs_forecast_data_std (f->data)[0];
+  const gboolean mae = f->loss == RS_FRAME_LOSS_MAE;
+  double sum = 0, sum_sq = 0;
+  gsize count = 0, t0 = 0;
+
+  rs_trainable_reset_state (t, 1);
+  while (t0 < end) {
+    gsize n = MIN ((gsize) 256, end - t0);
+    if (t0 < f->train_end)
+      n = MIN (n, (t0 / f->window + 1) * f->window - t0);
+    if (!rs_trainable_forward (t, (guint) n, f->inputs + t0 * f->I, NULL, f->vout, error))
+      return FALSE;
+    for (gsize fr = MAX (t0, f->valid_begin); fr < MIN (t0 + n, f->valid_end); fr++)
+      for (guint h = 0; h < f->H; h++) {
+        const double d = (double) f->vout[(fr - t0) * f->H + h] - f->targets[fr * f->H + h];
+        sum += fabs (d);
+        sum_sq += d * d;
+        count++;
+      }
+    t0 += n;
+    if (t0 % f->window == 0 && t0 / f->window < f->base.n_items)
+      memcpy (f->start_states + (t0 / f->window) * f->state_floats, rs_trainable_state (t),
+              f->state_floats * sizeof (float));
+  }
+  *loss = count ? (mae ? sum : sum_sq) / count : NAN;
+  *rmse = count ? sqrt (sum_sq / count) * target_std : NAN;
+  return TRUE;
+}
+
+static void
+append_names (GString *s, const Forecast *f, gboolean outputs)
+{
+  const char *target = rs_forecast_data_input_name (f->data, 0);
+
+  g_string_append_c (s, '[');
+  for (guint i = 0; i < (outputs ? f->H : f->I); i++) {
+    if (i)
+      g_string_append (s, ", ");
+    if (outputs) {
+      g_autofree char *name = g_strdup_printf ("%s+%u", target, i + 1);
+      rs_json_append_string (s, name);
+    } else {
+      rs_json_append_string (s, rs_forecast_data_input_name (f->data, i));
+    }
+  }
+  g_string_append_c (s, ']');
+}
+
+static void
+append_doubles (GString *s, const double *v, guint n)
+{
+  g_string_append_c (s, '[');
+  for (guint i = 0; i < n; i++) {
+    g_string_append (s, i ? ", " : "");
+    rs_json_append_double (s, v[i]);
+  }
+  g_string_append_c (s, ']');
+}
+
+static char *
+keep (GPtrArray *keep, char *text)
+{
+  g_ptr_array_add (keep, text);
+  return text;
+}
+
+static void
+metadata (TrainTask *task, GPtrArray *meta, GPtrArray *kept, GString *training)
+{
+  Forecast *f = (Forecast *) task;
+  const double *mean = rs_forecast_data_mean (f->data), *std = rs_forecast_data_std (f->data);
+  const char *target = rs_forecast_data_input_name (f->data, 0);
+  GString *inputs = g_string_new (NULL), *outputs = g_string_new (NULL);
+  GString *norm = g_string_new ("{\"mean\": "), *tnorm = g_string_new ("{\"mean\": ");
+  GString *cov = g_string_new ("[");
+
+  append_names (inputs, f, FALSE);
+  append_names (outputs, f, TRUE);
+  append_doubles (norm, mean, f->I);
+  g_string_append (norm, ", \"std\": ");
+  append_doubles (norm, std, f->I);
+  g_string_append_c (norm, '}');
+  rs_json_append_double (tnorm, mean[0]);
+  g_string_append (tnorm, ", \"std\": ");
+  rs_json_append_double (tnorm, std[0]);
+  g_string_append_c (tnorm, '}');
+  for (guint i = 1; i < f->I; i++) {
+    g_string_append (cov, i > 1 ? ", " : "");
+    rs_json_append_string (cov, rs_forecast_data_input_name (f->data, i));
+  }
+  g_string_append_c (cov, ']');
+
+#define META(k, v) (g_ptr_array_add (meta, (gpointer) (k)), g_ptr_array_add (meta, (gpointer) (v)))
+  META ("description", keep (kept, g_strdup_printf ("%s forecaster of %s, %u step%s ahead, "
+                                                    "trained by rnnstream train", f->cfg->cell,
+                                                    target, f->H, f->H > 1 ? "s" : "")));
+  META ("task", "forecast");
+  META ("inputs", keep (kept, g_string_free (inputs, FALSE)));
+  META ("outputs", keep (kept, g_string_free (outputs, FALSE)));
+  META ("normalisation", keep (kept, g_string_free (norm, FALSE)));
+  META ("target", target);
+  META ("covariates", keep (kept, g_string_free (cov, FALSE)));
+  META ("horizon", keep (kept, g_strdup_printf ("%u", f->H)));
+  if (f->cfg->time_column[0] != '\0')
+    META ("time_column", f->cfg->time_column);
+  META ("target_normalisation", keep (kept, g_string_free (tnorm, FALSE)));
+#undef META
+
+  g_string_append_printf (training, ", \"rows\": %" G_GSIZE_FORMAT ", \"training_frames\": %"
+                          G_GSIZE_FORMAT ", \"validation_frames\": %" G_GSIZE_FORMAT,
+                          f->n_rows, f->train_end, f->valid_end - f->valid_begin);
+}
+
+static void
+forecast_free (TrainTask *task)
+{
+  Forecast *f = (Forecast *) task;
+
+  rs_forecast_data_free (f->data);
+  g_free (f->inputs);
+  g_free (f->targets);
+  g_free (f->start_states);
+  g_free (f->vout);
+  g_free (f->digest);
+  g_free (f);
+}
+
+TrainTask *
+train_forecast_new (const RsTrainConfig *c, GError **error)
+{
+  Forecast *f = g_new0 (Forecast, 1);
+  const guint n_cov = g_strv_length (c->covariates);
+  g_autofree RsCsvColumn *cov = g_new0 (RsCsvColumn, MAX (n_cov, 1));
+  RsForecastDataOptions o = { 0 };
+  const char *mae = "mae";
+
+  f->base.free = forecast_free;
+  f->cfg = c;
+  for (guint i = 0; i < n_cov; i++)
+    cov[i] = column (c->covariates[i]);
+  o.target = column (c->target);
+  o.covariates = cov;
+  o.n_covariates = n_cov;
+  if (c->time_column[0] != '\0')
+    o.time_column = column (c->time_column);
+  rs_csv_missing_from_name (c->missing, &o.missing);
+  o.horizon = c->horizon;
+  o.validation = c->validation;
+  f->data = rs_forecast_data_load (c->input, &o, error);
+  if (f->data == NULL) {
+    forecast_free (&f->base);
+    return NULL;
+  }
+  if (strcmp (c->input, "-") != 0)
+    f->digest = train_file_digest (c->input);
+  f->I = rs_forecast_data_n_inputs (f->data);
+  f->H = rs_forecast_data_horizon (f->data);
+  f->layers = c->layers;
+  f->n_rows = rs_forecast_data_n_rows (f->data);
+  rs_forecast_data_split (f->data, &f->train_end, &f->valid_begin, &f->valid_end);
+  f->inputs = g_new (float, f->n_rows * f->I);
+  f->targets = g_new (float, (f->n_rows - f->H) * f->H);
+  rs_forecast_data_frames (f->data, 0, f->n_rows - f->H, f->inputs, f->targets);
+  rs_forecast_data_frames (f->data, 0, f->n_rows, f->inputs, NULL);
+
+  f->window = c->window > 0 ? (guint) MIN ((gsize) c->window, f->train_end)
+                            : (guint) f->train_end;
+  f->carried = strcmp (c->state, "carried") == 0;
+  f->loss = strcmp (c->loss, mae) == 0 ? RS_FRAME_LOSS_MAE : RS_FRAME_LOSS_MSE;
+  /* An LSTM carries [h | c]: twice the hidden size. */
+  f->state_floats = (gsize) c->layers * c->hidden * (strcmp (c->cell, "lstm") == 0 ? 2 : 1);
+  f->vout = g_new (float, (gsize) 256 * f->H);
+
+  f->base.item_name = "windows";
+  f->base.n_inputs = f->I;
+  f->base.n_outputs = f->H;
+  f->base.n_items = (guint) ((f->train_end + f->window - 1) / f->window);
+  f->base.metric_name = "valid RMSE (data units)";
+  f->base.shard_new = shard_new;
+  f->base.shard_free = shard_free;
+  f->base.shard_run = shard_run;
+  f->base.validate = validate;
+  f->base.metadata = metadata;
+  f->base.digest = f->digest;
+  f->start_states = g_new0 (float, (gsize) f->base.n_items * f->state_floats);
+  return &f->base;
+}
