@@ -500,18 +500,11 @@ validate (TrainTask *task, RsTrainable *t, double *loss, double *metric, GError 
 
 /* ---- the model file ---- */
 
-static char *
-keep (GPtrArray *keep, char *text)
-{
-  g_ptr_array_add (keep, text);
-  return text;
-}
-
 static void
 metadata (TrainTask *task, GPtrArray *meta, GPtrArray *kept, GString *training)
 {
   Audio *a = (Audio *) task;
-  GString *labels = g_string_new ("["), *norm = g_string_new ("{\"mean\": [");
+  GString *labels = g_string_new ("["), *norm = g_string_new ("{\"mean\": ");
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
   for (guint i = 0; i < a->labels->len; i++) {
@@ -519,35 +512,29 @@ metadata (TrainTask *task, GPtrArray *meta, GPtrArray *kept, GString *training)
     rs_json_append_string (labels, g_ptr_array_index (a->labels, i));
   }
   g_string_append_c (labels, ']');
-  for (guint i = 0; i < a->I; i++) {
-    g_string_append (norm, i ? ", " : "");
-    rs_json_append_double (norm, a->mean[i]);
-  }
-  g_string_append (norm, "], \"std\": [");
-  for (guint i = 0; i < a->I; i++) {
-    g_string_append (norm, i ? ", " : "");
-    rs_json_append_double (norm, a->std[i]);
-  }
-  g_string_append (norm, "]}");
+  train_json_doubles (norm, a->mean, a->I);
+  g_string_append (norm, ", \"std\": ");
+  train_json_doubles (norm, a->std, a->I);
+  g_string_append_c (norm, '}');
 
 #define META(k, v) (g_ptr_array_add (meta, (gpointer) (k)), g_ptr_array_add (meta, (gpointer) (v)))
-  META ("description", keep (kept, g_strdup_printf (
+  META ("description", train_keep (kept, g_strdup_printf (
     a->ctc ? "%s CTC recogniser of %u %s, trained by rnnstream train"
            : "%s frame classifier of %u classes, trained by rnnstream train", a->cfg->cell,
     a->labels->len - (a->ctc ? 1 : 0), a->cfg->units)));
   META ("task", a->cfg->task);
-  META ("labels", keep (kept, g_strdup (labels->str)));
-  META ("outputs", keep (kept, g_string_free (labels, FALSE)));
+  META ("labels", train_keep (kept, g_strdup (labels->str)));
+  META ("outputs", train_keep (kept, g_string_free (labels, FALSE)));
   if (a->ctc) {
     META ("blank", "0");
     META ("units", a->cfg->units);
   }
   META ("frontend", a->cfg->frontend);
-  META ("sample_rate", keep (kept, g_strdup (g_ascii_formatd (buf, sizeof buf, "%.17g",
+  META ("sample_rate", train_keep (kept, g_strdup (g_ascii_formatd (buf, sizeof buf, "%.17g",
                                                               a->cfg->sample_rate))));
-  META ("frame_rate", keep (kept, g_strdup (g_ascii_formatd (
+  META ("frame_rate", train_keep (kept, g_strdup (g_ascii_formatd (
     buf, sizeof buf, "%.17g", rs_utterances_frame_rate (a->train)))));
-  META ("normalisation", keep (kept, g_string_free (norm, FALSE)));
+  META ("normalisation", train_keep (kept, g_string_free (norm, FALSE)));
 #undef META
 
   g_string_append_printf (training, ", \"utterances\": %u, \"training_frames\": %"

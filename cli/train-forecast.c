@@ -191,24 +191,6 @@ append_names (GString *s, const Forecast *f, gboolean outputs)
 }
 
 static void
-append_doubles (GString *s, const double *v, guint n)
-{
-  g_string_append_c (s, '[');
-  for (guint i = 0; i < n; i++) {
-    g_string_append (s, i ? ", " : "");
-    rs_json_append_double (s, v[i]);
-  }
-  g_string_append_c (s, ']');
-}
-
-static char *
-keep (GPtrArray *keep, char *text)
-{
-  g_ptr_array_add (keep, text);
-  return text;
-}
-
-static void
 metadata (TrainTask *task, GPtrArray *meta, GPtrArray *kept, GString *training)
 {
   Forecast *f = (Forecast *) task;
@@ -220,9 +202,9 @@ metadata (TrainTask *task, GPtrArray *meta, GPtrArray *kept, GString *training)
 
   append_names (inputs, f, FALSE);
   append_names (outputs, f, TRUE);
-  append_doubles (norm, mean, f->I);
+  train_json_doubles (norm, mean, f->I);
   g_string_append (norm, ", \"std\": ");
-  append_doubles (norm, std, f->I);
+  train_json_doubles (norm, std, f->I);
   g_string_append_c (norm, '}');
   rs_json_append_double (tnorm, mean[0]);
   g_string_append (tnorm, ", \"std\": ");
@@ -235,19 +217,19 @@ metadata (TrainTask *task, GPtrArray *meta, GPtrArray *kept, GString *training)
   g_string_append_c (cov, ']');
 
 #define META(k, v) (g_ptr_array_add (meta, (gpointer) (k)), g_ptr_array_add (meta, (gpointer) (v)))
-  META ("description", keep (kept, g_strdup_printf ("%s forecaster of %s, %u step%s ahead, "
+  META ("description", train_keep (kept, g_strdup_printf ("%s forecaster of %s, %u step%s ahead, "
                                                     "trained by rnnstream train", f->cfg->cell,
                                                     target, f->H, f->H > 1 ? "s" : "")));
   META ("task", "forecast");
-  META ("inputs", keep (kept, g_string_free (inputs, FALSE)));
-  META ("outputs", keep (kept, g_string_free (outputs, FALSE)));
-  META ("normalisation", keep (kept, g_string_free (norm, FALSE)));
+  META ("inputs", train_keep (kept, g_string_free (inputs, FALSE)));
+  META ("outputs", train_keep (kept, g_string_free (outputs, FALSE)));
+  META ("normalisation", train_keep (kept, g_string_free (norm, FALSE)));
   META ("target", target);
-  META ("covariates", keep (kept, g_string_free (cov, FALSE)));
-  META ("horizon", keep (kept, g_strdup_printf ("%u", f->H)));
+  META ("covariates", train_keep (kept, g_string_free (cov, FALSE)));
+  META ("horizon", train_keep (kept, g_strdup_printf ("%u", f->H)));
   if (f->cfg->time_column[0] != '\0')
     META ("time_column", f->cfg->time_column);
-  META ("target_normalisation", keep (kept, g_string_free (tnorm, FALSE)));
+  META ("target_normalisation", train_keep (kept, g_string_free (tnorm, FALSE)));
 #undef META
 
   g_string_append_printf (training, ", \"rows\": %" G_GSIZE_FORMAT ", \"training_frames\": %"

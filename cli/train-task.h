@@ -74,6 +74,12 @@ struct TrainTask {
 TrainTask *train_forecast_new (const RsTrainConfig *config, GError **error);
 TrainTask *train_audio_new (const RsTrainConfig *config, GError **error);
 
+/* Adds text to keep (which frees it) and returns it: for metadata values. */
+char *train_keep (GPtrArray *keep, char *text);
+
+/* Appends a JSON array of n numbers. */
+void train_json_doubles (GString *out, const double *values, guint n);
+
 /* The SHA-256 of a file's bytes, or NULL when it cannot be read. */
 char *train_file_digest (const char *path);
 

@@ -97,6 +97,24 @@ train_rng_shuffle (TrainRng *r, guint *order, guint n)
 }
 
 char *
+train_keep (GPtrArray *keep, char *text)
+{
+  g_ptr_array_add (keep, text);
+  return text;
+}
+
+void
+train_json_doubles (GString *out, const double *values, guint n)
+{
+  g_string_append_c (out, '[');
+  for (guint i = 0; i < n; i++) {
+    g_string_append (out, i ? ", " : "");
+    rs_json_append_double (out, values[i]);
+  }
+  g_string_append_c (out, ']');
+}
+
+char *
 train_file_digest (const char *path)
 {
   g_autofree char *bytes = NULL;
