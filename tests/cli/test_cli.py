@@ -1027,15 +1027,23 @@ def test_train_ctc_learns_tone_sequences():
         print("# ctc on tones: %d of %d validation files transcribed exactly" % (right, len(valid)))
         assert right >= len(valid) - 2, right
 
-        # The same model file with one thread and with three.
+        # The same model file with one thread and with three, and from a
+        # checkpoint resumed on another thread count.
         files = []
-        for j in ("1", "3"):
+        ckpt = os.path.join(d, "ckpt.safetensors")
+        for j, extra in (("1", ["--epochs", "2"]), ("3", ["--epochs", "2"]),
+                         ("2", ["--epochs", "1", "--checkpoint", ckpt])):
             path = os.path.join(d, "j%s.safetensors" % j)
-            r = run(*base, "--epochs", "2", "-j", j, "-q", "-o", path)
+            r = run(*base, *extra, "-j", j, "-q", "-o", path)
             assert r.returncode == 0, r.stderr
             with open(path, "rb") as f:
                 files.append(f.read())
-        assert files[0] == files[1]
+        path = os.path.join(d, "resumed.safetensors")
+        r = run("train", "--resume", ckpt, "--epochs", "2", "-j", "1", "-q", "-o", path)
+        assert r.returncode == 0, r.stderr
+        with open(path, "rb") as f:
+            resumed = f.read()
+        assert files[0] == files[1] == resumed
 
 
 def test_train_classify_tones():
