@@ -34,7 +34,6 @@
 
 #include <float.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "rnnstream/ctc-decoder.h"
@@ -565,14 +564,49 @@ successors (const RsCtcDecoder *d, guint32 state, guint32 label, guint32 *next)
   return n;
 }
 
-static int
-ranked_cmp (const void *a, const void *b)
+/* a comes before b in the beam: a higher score, or the same and found
+ * first (a total order, so the beam does not depend on the sort). */
+static inline gboolean
+ranks_before (const Ranked *a, const Ranked *b)
 {
-  const Ranked *x = a, *y = b;
+  return a->score > b->score || (a->score == b->score && a->index < b->index);
+}
 
-  if (x->score != y->score)
-    return x->score > y->score ? -1 : 1;
-  return x->index < y->index ? -1 : x->index > y->index;
+static void
+sift_down (Ranked *r, gsize root, gsize n)
+{
+  for (;;) {
+    const gsize child = 2 * root + 1;
+    gsize last = root;
+    Ranked tmp;
+
+    if (child < n && ranks_before (&r[last], &r[child]))
+      last = child;
+    if (child + 1 < n && ranks_before (&r[last], &r[child + 1]))
+      last = child + 1;
+    if (last == root)
+      return;
+    tmp = r[root];
+    r[root] = r[last];
+    r[last] = tmp;
+    root = last;
+  }
+}
+
+/* Heapsort, best first: in place, where glibc's qsort may allocate a
+ * buffer, which push must not. */
+static void
+sort_ranked (Ranked *r, gsize n)
+{
+  for (gsize i = n / 2; i-- > 0;)
+    sift_down (r, i, n);
+  for (gsize i = n; i-- > 1;) {
+    const Ranked tmp = r[0];
+
+    r[0] = r[i];
+    r[i] = tmp;
+    sift_down (r, 0, i);
+  }
 }
 
 static void
@@ -675,7 +709,7 @@ prefix_frame (RsCtcDecoder *d, const float *lp, gint64 t)
       n_ranked++;
     }
   }
-  qsort (d->ranked, n_ranked, sizeof (Ranked), ranked_cmp);
+  sort_ranked (d->ranked, n_ranked);
   n_next = MIN (n_ranked, d->beam);
 
   /* A surviving prefix whose best alignment now starts its last token at

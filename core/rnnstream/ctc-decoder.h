@@ -56,14 +56,18 @@
  *
  * Timing: frames are counted on the stream's clock, from 0 at the decoder's
  * creation (or the frame rs_ctc_decoder_reset sets), across segments. A
- * token's start_frame is the frame at which its prefix was first
- * hypothesised (the first emission of the token on the alignment that made
- * the prefix); end_frame is the last frame of its run on the best alignment
- * of the hypothesis, as tracked while the token was the hypothesis's last
- * one (the frames of its label that followed, where the label's
- * continuation was more probable than a blank). Approximate when
- * alignments merge; exact for greedy. confidence is the highest posterior
- * of the token's label over the frames of that run.
+ * token's start_frame is the frame of its first emission on the prefix's
+ * best alignment, and end_frame the last frame of its run (the frames of
+ * its label that followed, where going on was more probable than a
+ * blank), both tracked while the token is the hypothesis's last one.
+ * Once a prefix has been extended its last token's timing is frozen, so
+ * that the tokens of every path stay in order (end_frame < the next
+ * start_frame); so when a weaker prefix was extended before it became the
+ * best, its timing is that of its weaker past: start and end a few frames
+ * early. Exact for greedy, and for the prefix search whenever only the
+ * best prefixes extend (peaky outputs, a pruning margin); approximate
+ * otherwise. confidence is the highest posterior of the token's label over
+ * the frames of its run.
  *
  * Constraint: an optional word list (RsCtcConstraint, a trie over label
  * sequences) limits the hypotheses to sequences of its words. With
@@ -158,7 +162,7 @@ typedef struct {
   guint pool_size;           /* prefix tree nodes allocated */
   guint live_nodes;          /* of which in use now */
   guint n_hypotheses;
-  guint64 forced_commits;    /* tokens committed because the pool was full */
+  guint64 forced_commits;    /* times the pool bound forced a commit */
   guint64 overwritten;       /* committed tokens dropped, undrained, from a full list */
 } RsCtcDecoderStats;
 
