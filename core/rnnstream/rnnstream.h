@@ -8,6 +8,7 @@
 #include <rnnstream/cell-abi.h>
 #include <rnnstream/cmvn.h>
 #include <rnnstream/csv-stream.h>
+#include <rnnstream/ctc-decoder.h>
 #include <rnnstream/deltas.h>
 #include <rnnstream/error.h>
 #include <rnnstream/features.h>
