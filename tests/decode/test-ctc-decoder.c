@@ -662,6 +662,25 @@ test_reset_and_finish (void)
  * say "zero <noise> oh" unconstrained; with the word list the best
  * allowed word of each frame wins: at frame 2, "one two" has
  * p("one") * 0.1 against "one" staying with p("one") * 0.04. */
+/* The text a decoder with options o makes of n_frames frames of logits,
+ * finishing the segment first when finish is set. */
+static char *
+decode_text (const RsCtcDecoderOptions *o, guint n_frames, const float *logits,
+             gboolean finish)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RsCtcDecoder) d = rs_ctc_decoder_new (o, &error);
+  const RsCtcToken *t;
+  guint n;
+
+  g_assert_no_error (error);
+  rs_ctc_decoder_push (d, n_frames, logits);
+  if (finish)
+    rs_ctc_decoder_finish (d);
+  t = rs_ctc_decoder_get_result (d, &n);
+  return rs_ctc_decoder_get_text (d, t, n);
+}
+
 static void
 test_constraint_words (void)
 {
@@ -687,35 +706,20 @@ test_constraint_words (void)
   g_assert_no_error (error);
   g_assert_cmpuint (rs_ctc_constraint_get_n_words (c), ==, 3);
   for (guint with = 0; with < 2; with++) {
-    g_autoptr (RsCtcDecoder) d = NULL;
     g_autofree char *text = NULL;
-    const RsCtcToken *t;
-    guint n;
 
     o.constraint = with ? c : NULL;
-    d = rs_ctc_decoder_new (&o, &error);
-    g_assert_no_error (error);
-    rs_ctc_decoder_push (d, 5, x);
-    rs_ctc_decoder_finish (d);
-    t = rs_ctc_decoder_get_result (d, &n);
-    text = rs_ctc_decoder_get_text (d, t, n);
+    text = decode_text (&o, 5, x, TRUE);
     g_assert_cmpstr (text, ==, with ? "one two oh" : "zero <noise> oh");
   }
 
   /* Beam 1 with a word list is a prefix search, which keeps to it. */
   {
-    g_autoptr (RsCtcDecoder) d = NULL;
     g_autofree char *text = NULL;
-    const RsCtcToken *t;
-    guint n;
 
     o.constraint = c;
     o.beam = 1;
-    d = rs_ctc_decoder_new (&o, &error);
-    g_assert_no_error (error);
-    rs_ctc_decoder_push (d, 5, x);
-    t = rs_ctc_decoder_get_result (d, &n);
-    text = rs_ctc_decoder_get_text (d, t, n);
+    text = decode_text (&o, 5, x, FALSE);
     g_assert_cmpstr (text, ==, "one two oh");
   }
 
@@ -751,38 +755,22 @@ test_constraint_characters (void)
   c = rs_ctc_constraint_new_from_words (words, 6, labels, 0, 1, &error);
   g_assert_no_error (error);
   for (guint with = 0; with < 2; with++) {
-    g_autoptr (RsCtcDecoder) d = NULL;
     g_autofree char *text = NULL;
-    const RsCtcToken *t;
-    guint n;
 
     o.constraint = with ? c : NULL;
-    d = rs_ctc_decoder_new (&o, &error);
-    g_assert_no_error (error);
-    rs_ctc_decoder_push (d, 7, x);
-    rs_ctc_decoder_finish (d);
-    t = rs_ctc_decoder_get_result (d, &n);
-    text = rs_ctc_decoder_get_text (d, t, n);
+    text = decode_text (&o, 7, x, TRUE);
     g_assert_cmpstr (text, ==, with ? "cat bat" : "cat bac");
   }
 
   /* c a t b a t with no separator: a new word may not start. */
   {
     const guint nosep[] = { 4, 2, 5, 3, 2, 5 };
-    g_autoptr (RsCtcDecoder) d = NULL;
     g_autofree char *text = NULL;
-    const RsCtcToken *t;
-    guint n;
 
     for (guint f = 0; f < 6; f++)
       peak (x, 6, f, nosep[f], 0.9);
     o.constraint = c;
-    d = rs_ctc_decoder_new (&o, &error);
-    g_assert_no_error (error);
-    rs_ctc_decoder_push (d, 6, x);
-    rs_ctc_decoder_finish (d);
-    t = rs_ctc_decoder_get_result (d, &n);
-    text = rs_ctc_decoder_get_text (d, t, n);
+    text = decode_text (&o, 6, x, TRUE);
     g_assert_true (g_strcmp0 (text, "cat") == 0 || g_strcmp0 (text, "cat bat") == 0 ||
                    g_strcmp0 (text, "bat") == 0 || g_strcmp0 (text, "") == 0);
     g_assert_cmpstr (text, !=, "catbat");
