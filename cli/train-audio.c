@@ -396,22 +396,21 @@ edit_distance (const guint32 *x, guint n, const guint32 *y, guint m)
   return row[m];
 }
 
-/* Greedy CTC decoding of stream j of a batch of logits. */
+/* The labels greedy decoding finds in stream j of a batch of logits. */
 static guint
-greedy (const float *out, guint T, guint nb, guint j, guint length, guint width, guint32 *hyp)
+greedy (RsCtcDecoder *d, const float *out, guint nb, guint j, guint length, guint width,
+        guint32 *hyp)
 {
-  guint n = 0, prev = 0;
+  const RsCtcToken *tokens;
+  guint n;
 
-  for (guint t = 0; t < MIN (T, length); t++) {
-    const float *x = out + ((gsize) t * nb + j) * width;
-    guint best = 0;
-    for (guint k = 1; k < width; k++)
-      if (x[k] > x[best])
-        best = k;
-    if (best != 0 && best != prev)
-      hyp[n++] = best;
-    prev = best;
-  }
+  rs_ctc_decoder_reset (d, 0);
+  for (guint t = 0; t < length; t++)
+    rs_ctc_decoder_push (d, 1, out + ((gsize) t * nb + j) * width);
+  rs_ctc_decoder_finish (d);
+  tokens = rs_ctc_decoder_get_result (d, &n);
+  for (guint k = 0; k < n; k++)
+    hyp[k] = tokens[k].label;
   return n;
 }
 
@@ -426,12 +425,23 @@ validate (TrainTask *task, RsTrainable *t, double *loss, double *metric, GError 
   gsize out_cap = 0;
   double loss_sum = 0, weight = 0;
   guint64 errors = 0, total = 0;
+  RsCtcDecoderOptions dopts = RS_CTC_DECODER_OPTIONS_INIT;
+  g_autoptr (RsCtcDecoder) decoder = NULL;
   gboolean ok = TRUE;
 
   if (a->n_valid == 0) {
     *loss = *metric = NAN;
     shard_free (s);
     return TRUE;
+  }
+  if (a->ctc) {
+    dopts.n_classes = W;
+    dopts.search = RS_CTC_SEARCH_GREEDY;
+    decoder = rs_ctc_decoder_new (&dopts, error);
+    if (decoder == NULL) {
+      shard_free (s);
+      return FALSE;
+    }
   }
   /* Sorted by length: little padding, and a fixed order. */
   for (guint i = 0; i < a->n_valid; i++) {
@@ -472,7 +482,7 @@ validate (TrainTask *task, RsTrainable *t, double *loss, double *metric, GError 
       loss_sum += l * nb;
       weight += nb;
       for (guint j = 0; j < nb; j++) {
-        const guint n = greedy (out, T, nb, j, s->lengths[j], W, hyp);
+        const guint n = greedy (decoder, out, nb, j, s->lengths[j], W, hyp);
         errors += edit_distance (hyp, n, targets[j].labels, targets[j].n_labels);
         total += targets[j].n_labels;
       }
