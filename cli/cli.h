@@ -25,6 +25,8 @@ int rs_cmd_batch (int argc, char **argv);
 int rs_cmd_features (int argc, char **argv);
 int rs_cmd_devices (int argc, char **argv);
 int rs_cmd_train (int argc, char **argv);
+int rs_cmd_transcribe (int argc, char **argv);
+int rs_cmd_listen (int argc, char **argv);
 
 /* Loads the pipeline spec (a file, a shipped pipeline's name or pipeline
  * text) and applies the NULL-terminated --set assignments. On failure
@@ -35,6 +37,10 @@ struct RsPipeline *rs_cli_load_pipeline (const char *cmd, const char *spec, char
 /* Runs pipeline; returns the exit status, having printed any error, and
  * with stats the run's statistics. */
 int rs_cli_run_pipeline (const char *cmd, struct RsPipeline *pipeline, gboolean stats);
+
+/* From now on SIGINT and SIGTERM end the input of running pipelines
+ * (rs_pipeline_request_stop); a second one kills. */
+void rs_cli_catch_interrupts (void);
 
 /* Prints "rnnstream CMD: MESSAGE" on stderr; returns code. */
 int rs_cli_error (const char *cmd, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);

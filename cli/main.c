@@ -17,7 +17,9 @@ static const RsCommand commands[] = {
   { "batch", "run a pipeline over many inputs, on every core", rs_cmd_batch },
   { "features", "Kaldi-compatible MFCC or fbank features of a sound file, as CSV", rs_cmd_features },
   { "devices", "list the audio input devices", rs_cmd_devices },
-  { "train", "train a forecaster on a CSV series", rs_cmd_train },
+  { "train", "train a forecaster, a classifier or a CTC recogniser", rs_cmd_train },
+  { "transcribe", "transcribe sound files with a CTC model, on every core", rs_cmd_transcribe },
+  { "listen", "live recognition from a microphone: partial and final results", rs_cmd_listen },
 };
 
 int

@@ -41,12 +41,10 @@ on_interrupt (int signum)
   rs_pipeline_request_stop ();
 }
 
-int
-rs_cli_run_pipeline (const char *cmd, RsPipeline *pipeline, gboolean stats)
+void
+rs_cli_catch_interrupts (void)
 {
-  g_autoptr (GError) error = NULL;
   struct sigaction action = { 0 };
-  gboolean ok;
 
   /* Ctrl-C ends the input: whatever is pending is flushed and outputs are
    * completed. No SA_RESTART, so a read blocked on a pipe or terminal
@@ -56,6 +54,15 @@ rs_cli_run_pipeline (const char *cmd, RsPipeline *pipeline, gboolean stats)
   sigemptyset (&action.sa_mask);
   sigaction (SIGINT, &action, NULL);
   sigaction (SIGTERM, &action, NULL);
+}
+
+int
+rs_cli_run_pipeline (const char *cmd, RsPipeline *pipeline, gboolean stats)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  rs_cli_catch_interrupts ();
   ok = rs_pipeline_run (pipeline, &error);
 
   if (stats) {

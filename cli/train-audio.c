@@ -66,6 +66,10 @@ typedef struct {
   gsize cap_x, cap_c, cap_t;
   RsCtcOptions ctc;
   const Audio *a;
+  /* the batch's utterances */
+  const RsUtterances **corpus;
+  guint *ids;
+  Target *batch_targets;
 } Shard;
 
 /* ---- labels ---- */
@@ -201,11 +205,16 @@ ctc_min_frames (const Target *t)
 
 /* ---- batches ---- */
 
+/* Fills the shard's buffers for its utterances s->corpus/ids/batch_targets
+ * [0..nb): standardised features, time-major and padded, frame classes
+ * and CTC targets. */
 static void
-load_batch (const Audio *a, Shard *s, const RsUtterances *const *corpus, const guint *ids,
-            const Target *targets, guint nb, guint *T_out, gsize *frames_out,
+load_batch (const Audio *a, Shard *s, guint nb, guint *T_out, gsize *frames_out,
             gsize *n_targets_out)
 {
+  const RsUtterances *const *corpus = s->corpus;
+  const guint *ids = s->ids;
+  const Target *targets = s->batch_targets;
   guint T = 0;
   gsize frames = 0, n_targets = 0;
 
@@ -249,6 +258,35 @@ load_batch (const Audio *a, Shard *s, const RsUtterances *const *corpus, const g
   *n_targets_out = n_targets;
 }
 
+/* SpecAugment (Park et al. 2019) on stream j of a batch of standardised
+ * features: runs of bands (repeated every `period` features, so that the
+ * same bands of every stacked frame go) and runs of frames set to 0, the
+ * training mean. Drawn from a generator seeded by the seed, the epoch and
+ * the utterance, so the same model comes out with any thread count. */
+static void
+spec_augment (const Audio *a, Shard *s, guint nb, guint j, guint item, guint length)
+{
+  const RsTrainConfig *c = a->cfg;
+  const guint period = c->freq_mask_period > 0 ? MIN (c->freq_mask_period, a->I) : a->I;
+  TrainRng rng;
+
+  train_rng_init (&rng, c->seed ^ ((guint64) a->base.epoch << 32) ^ (guint64) item * 0x9e37);
+  for (guint m = 0; m < c->freq_masks; m++) {
+    const guint w = (guint) (train_rng_next (&rng) % (MIN (c->freq_mask_width, period) + 1));
+    const guint b = (guint) (train_rng_next (&rng) % (period - w + 1));
+    for (guint t = 0; t < length; t++)
+      for (guint k = 0; k < a->I; k++)
+        if (k % period >= b && k % period < b + w)
+          s->x[((gsize) t * nb + j) * a->I + k] = 0;
+  }
+  for (guint m = 0; m < c->time_masks && length > 0; m++) {
+    const guint w = (guint) (train_rng_next (&rng) % (MIN (c->time_mask_width, length) + 1));
+    const guint t0 = (guint) (train_rng_next (&rng) % (length - w + 1));
+    for (guint t = t0; t < t0 + w; t++)
+      memset (s->x + ((gsize) t * nb + j) * a->I, 0, a->I * sizeof (float));
+  }
+}
+
 static gboolean
 ctc_window_loss (const RsLossFrames *window, guint first_frame, gpointer user_data,
                  double *loss, float *d_output, GError **error)
@@ -276,6 +314,9 @@ shard_new (TrainTask *task, guint max_items)
 
   s->a = (Audio *) task;
   s->lengths = g_new (guint, max_items);
+  s->corpus = g_new (const RsUtterances *, max_items);
+  s->ids = g_new (guint, max_items);
+  s->batch_targets = g_new (Target, max_items);
   s->target_lengths = g_new (guint, max_items);
   /* Alignments that cannot exist were left out at load time; any left
    * would be a bug, and PyTorch's zero_infinity is what keeps such a bug
@@ -295,6 +336,9 @@ shard_free (gpointer data)
   g_free (s->classes);
   g_free (s->targets);
   g_free (s->target_lengths);
+  g_free (s->corpus);
+  g_free (s->ids);
+  g_free (s->batch_targets);
   g_free (s);
 }
 
@@ -304,17 +348,18 @@ shard_run (TrainTask *task, gpointer data, RsTrainable *t, const guint *items, g
 {
   Audio *a = (Audio *) task;
   Shard *s = data;
-  const RsUtterances *corpus[nb];
-  guint ids[nb], T;
-  Target targets[nb];
+  guint T;
   gsize frames, n_targets;
 
   for (guint j = 0; j < nb; j++) {
-    corpus[j] = a->train;
-    ids[j] = a->train_ids[items[j]];
-    targets[j] = a->train_targets[items[j]];
+    s->corpus[j] = a->train;
+    s->ids[j] = a->train_ids[items[j]];
+    s->batch_targets[j] = a->train_targets[items[j]];
   }
-  load_batch (a, s, corpus, ids, targets, nb, &T, &frames, &n_targets);
+  load_batch (a, s, nb, &T, &frames, &n_targets);
+  if (a->cfg->freq_masks > 0 || a->cfg->time_masks > 0)
+    for (guint j = 0; j < nb; j++)
+      spec_augment (a, s, nb, j, items[j], s->lengths[j]);
   rs_trainable_reset_state (t, nb);
   rs_trainable_zero_grad (t);
   *loss = 0;
@@ -452,20 +497,19 @@ validate (TrainTask *task, RsTrainable *t, double *loss, double *metric, GError 
   qsort (sized, a->n_valid, sizeof (Sized), compare_sized);
   for (guint first = 0; ok && first < a->n_valid; first += B) {
     const guint nb = MIN (B, a->n_valid - first);
-    const RsUtterances *corpus[B];
-    guint ids[B], T;
-    Target targets[B];
+    const Target *targets = s->batch_targets;
+    guint T;
     gsize frames, n_targets;
     double l = 0;
     RsLossFrames lf;
 
     for (guint j = 0; j < nb; j++) {
       const guint v = sized[first + j].item;
-      corpus[j] = a->valid_corpus[v];
-      ids[j] = a->valid_ids[v];
-      targets[j] = a->valid_targets[v];
+      s->corpus[j] = a->valid_corpus[v];
+      s->ids[j] = a->valid_ids[v];
+      s->batch_targets[j] = a->valid_targets[v];
     }
-    load_batch (a, s, corpus, ids, targets, nb, &T, &frames, &n_targets);
+    load_batch (a, s, nb, &T, &frames, &n_targets);
     if ((gsize) T * nb * W > out_cap) {
       out_cap = (gsize) T * nb * W;
       out = g_renew (float, out, out_cap);

@@ -105,6 +105,21 @@ static const Spec specs[RS_SET_COUNT] = {
   [RS_SET_THREADS] = { "training", "threads", 'j', T_UINT, "0", NULL, 0, 1024, FALSE, FALSE,
                        "N", "Threads; 0: one per core. The model does not depend on it "
                        "(default: 0)" },
+  [RS_SET_FREQ_MASKS] = { "training", "freq-masks", 0, T_UINT, "0", NULL, 0, 16, FALSE, TRUE,
+                          "N", "classify, ctc: SpecAugment bands of features masked per "
+                          "training utterance (default: 0)" },
+  [RS_SET_FREQ_MASK_WIDTH] = { "training", "freq-mask-width", 0, T_UINT, "8", NULL, 1, 1000,
+                               FALSE, TRUE, "N", "... each up to N features wide (default: "
+                               "8)" },
+  [RS_SET_FREQ_MASK_PERIOD] = { "training", "freq-mask-period", 0, T_UINT, "0", NULL, 0,
+                                100000, FALSE, TRUE, "N", "... repeated every N features, "
+                                "e.g. the bands of each stacked frame; 0: the frame's width "
+                                "(default: 0)" },
+  [RS_SET_TIME_MASKS] = { "training", "time-masks", 0, T_UINT, "0", NULL, 0, 16, FALSE, TRUE,
+                          "N", "classify, ctc: SpecAugment runs of frames masked per training "
+                          "utterance (default: 0)" },
+  [RS_SET_TIME_MASK_WIDTH] = { "training", "time-mask-width", 0, T_UINT, "5", NULL, 1, 10000,
+                               FALSE, TRUE, "N", "... each up to N frames long (default: 5)" },
   [RS_SET_OUTPUT] = { "output", "output", 'o', T_PATH, NULL, NULL, 0, 0, FALSE, FALSE,
                       "MODEL", "The trained model (safetensors), written atomically" },
   [RS_SET_CHECKPOINT] = { "output", "checkpoint", 0, T_PATH, "", NULL, 0, 0, FALSE, FALSE,
@@ -509,6 +524,11 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   c->window = s->value[RS_SET_WINDOW] != NULL ? (guint) n[RS_SET_WINDOW] : forecast ? 32 : 0;
   c->batch = s->value[RS_SET_BATCH] != NULL ? (guint) n[RS_SET_BATCH] : forecast ? 8 : 32;
   c->checkpoint_every = (guint) n[RS_SET_CHECKPOINT_EVERY];
+  c->freq_masks = (guint) n[RS_SET_FREQ_MASKS];
+  c->freq_mask_width = (guint) n[RS_SET_FREQ_MASK_WIDTH];
+  c->freq_mask_period = (guint) n[RS_SET_FREQ_MASK_PERIOD];
+  c->time_masks = (guint) n[RS_SET_TIME_MASKS];
+  c->time_mask_width = (guint) n[RS_SET_TIME_MASK_WIDTH];
   c->threads = n[RS_SET_THREADS] > 0 ? (guint) n[RS_SET_THREADS] : g_get_num_processors ();
   c->seed = g_ascii_strtoull (s->value[RS_SET_SEED], NULL, 10);
   c->validation = n[RS_SET_VALIDATION];
@@ -568,7 +588,8 @@ applies (guint id, const char *task)
 
   switch (id) {
   case RS_SET_VALIDATION_INPUT: case RS_SET_UNITS: case RS_SET_LABELS: case RS_SET_FRONTEND:
-  case RS_SET_SAMPLE_RATE:
+  case RS_SET_SAMPLE_RATE: case RS_SET_FREQ_MASKS: case RS_SET_FREQ_MASK_WIDTH:
+  case RS_SET_FREQ_MASK_PERIOD: case RS_SET_TIME_MASKS: case RS_SET_TIME_MASK_WIDTH:
     return !forecast && (id != RS_SET_UNITS || strcmp (task, "ctc") == 0);
   case RS_SET_TARGET: case RS_SET_COVARIATES: case RS_SET_TIME_COLUMN: case RS_SET_MISSING:
   case RS_SET_HORIZON: case RS_SET_STATE:

@@ -18,7 +18,8 @@ typedef enum {
   RS_SET_OPTIMIZER, RS_SET_LR, RS_SET_MOMENTUM, RS_SET_WEIGHT_DECAY, RS_SET_CLIP,
   RS_SET_WARMUP, RS_SET_EPOCHS, RS_SET_PATIENCE, RS_SET_PLATEAU_PATIENCE,
   RS_SET_PLATEAU_FACTOR, RS_SET_WINDOW, RS_SET_BATCH, RS_SET_STATE, RS_SET_LOSS, RS_SET_SEED,
-  RS_SET_THREADS,
+  RS_SET_THREADS, RS_SET_FREQ_MASKS, RS_SET_FREQ_MASK_WIDTH, RS_SET_FREQ_MASK_PERIOD,
+  RS_SET_TIME_MASKS, RS_SET_TIME_MASK_WIDTH,
   RS_SET_OUTPUT, RS_SET_CHECKPOINT, RS_SET_CHECKPOINT_EVERY, RS_SET_LOG, RS_SET_PLOT,
   RS_SET_COUNT
 } RsSettingId;
@@ -38,6 +39,7 @@ typedef struct {
   const char *missing, *cell, *optimizer, *state, *loss;
   guint horizon, hidden, layers, warmup, epochs, patience, plateau_patience, window, batch;
   guint checkpoint_every, threads;
+  guint freq_masks, freq_mask_width, freq_mask_period, time_masks, time_mask_width;
   double sample_rate;
   guint64 seed;
   double validation, lr, momentum, weight_decay, clip, plateau_factor;

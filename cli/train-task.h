@@ -63,6 +63,12 @@ struct TrainTask {
    * JSON object (", \"key\": value" members) into training. */
   void (*metadata) (TrainTask *task, GPtrArray *meta, GPtrArray *keep, GString *training);
 
+  /* The epoch being trained (0-based), set by the loop before each epoch
+   * and read-only during it: tasks that perturb their data (SpecAugment)
+   * draw from it, the seed and the item, so that the perturbation does not
+   * depend on which thread computes what. */
+  guint epoch;
+
   /* The data's SHA-256 (checked when resuming) or NULL. */
   const char *digest;
 

@@ -832,6 +832,7 @@ rs_cmd_train (int argc, char **argv)
     double loss_sum = 0, weight_sum = 0, train_loss, valid_loss, metric, seconds;
     guint verdict;
 
+    r.task->epoch = r.epoch;
     train_rng_shuffle (&r.rng, r.order, n_items);
     if (r.task->arrange != NULL)
       r.task->arrange (r.task, &r.rng, r.order, r.cfg.batch);

@@ -122,3 +122,11 @@ rs_block_free_data (RsBlock *block)
   g_free (block->index);
   memset (block, 0, sizeof *block);
 }
+
+void
+rs_element_reset_upstream (RsElement *self)
+{
+  for (RsElement *e = self->upstream; e != NULL && e->upstream != NULL; e = e->upstream)
+    if (e->klass->reset != NULL)
+      e->klass->reset (e);
+}

@@ -91,6 +91,10 @@ typedef struct RsElementClass {
   void (*stop) (RsElement *self);
   /* Optional: appends lines for --stats (conversions applied, overflows...). */
   void (*report) (RsElement *self, GString *out);
+  /* Optional: forgets what the stream so far taught the element (running
+   * statistics, recurrent state, a search), keeping its clock and any
+   * frames it holds, so that none is lost or repeated. Real-time safe. */
+  void (*reset) (RsElement *self);
 } RsElementClass;
 
 struct RsElement {
@@ -128,6 +132,30 @@ float *rs_block_append (RsBlock *block, const float *data, gint64 index, const c
 /* Drops the frames (keeps the memory). */
 void rs_block_clear (RsBlock *block);
 void rs_block_free_data (RsBlock *block);
+
+/* Resets every element upstream of self that can be reset (not the
+ * source, whose stream goes on): what an endpoint does with reset=true. */
+void rs_element_reset_upstream (RsElement *self);
+
+/* A chain of filter elements described by pipeline text, run inside an
+ * element (a "bin": the frontend element runs a model's feature pipeline
+ * this way). The chain's first element takes what its owner takes. */
+typedef struct RsChain RsChain;
+
+/* Parses and checks text (every element a filter); display_name names it
+ * in errors. NULL with RS_ERROR_PIPELINE. */
+RsChain *rs_chain_new (const char *text, const char *display_name, GError **error);
+/* Starts the elements from owner's input format (and its upstream, which
+ * may be probed) and negotiates their widths; *out is the last one's. */
+gboolean rs_chain_start (RsChain *chain, RsElement *owner, RsFormat *out, GError **error);
+/* Runs in through every element, appending the last one's frames to out. */
+gboolean rs_chain_process (RsChain *chain, const RsBlock *in, RsBlock *out, GError **error);
+/* The end of the stream: what each element holds flows through the rest. */
+gboolean rs_chain_finish (RsChain *chain, RsBlock *out, GError **error);
+void rs_chain_reset (RsChain *chain);
+void rs_chain_report (RsChain *chain, GString *out);
+/* Stops the started elements and frees the chain (NULL is fine). */
+void rs_chain_free (RsChain *chain);
 
 /* The built-in element classes, NULL-terminated. */
 extern const RsElementClass *const rs_element_classes[];

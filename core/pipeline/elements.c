@@ -14,6 +14,8 @@ extern const RsElementClass rs_diff_class;
 extern const RsElementClass rs_standardize_class;
 extern const RsElementClass rs_calendar_class;
 extern const RsElementClass rs_model_class;
+extern const RsElementClass rs_frontend_class;
+extern const RsElementClass rs_ctcdecode_class;
 extern const RsElementClass rs_csvsink_class;
 extern const RsElementClass rs_jsonsink_class;
 extern const RsElementClass rs_wavsink_class;
@@ -31,7 +33,9 @@ const RsElementClass *const rs_element_classes[] = {
   &rs_diff_class,
   &rs_standardize_class,
   &rs_calendar_class,
+  &rs_frontend_class,
   &rs_model_class,
+  &rs_ctcdecode_class,
   &rs_csvsink_class,
   &rs_jsonsink_class,
   &rs_wavsink_class,

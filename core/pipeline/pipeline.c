@@ -237,8 +237,12 @@ fail:
   return NULL;
 }
 
+/* What may start and end a pipeline: a source and a sink, a source and
+ * the program (to_caller), or only filters (a chain). */
+typedef enum { ENDS_SINK, ENDS_CALLER, FILTERS_ONLY } Ends;
+
 static RsPipeline *
-new_from_text (const char *text, const char *display_name, gboolean to_caller, GError **error)
+new_from_text (const char *text, const char *display_name, Ends ends, GError **error)
 {
   GPtrArray *texts = rs_pipeline_parse (text, display_name, error);
   RsPipeline *p;
@@ -249,7 +253,7 @@ new_from_text (const char *text, const char *display_name, gboolean to_caller, G
   p = g_new0 (RsPipeline, 1);
   p->display_name = g_strdup (display_name);
   p->texts = texts;
-  p->to_caller = to_caller;
+  p->to_caller = ends == ENDS_CALLER;
 
   /* Check what can be checked now: types, parameter names and values,
    * roles and unique names. */
@@ -261,15 +265,22 @@ new_from_text (const char *text, const char *display_name, gboolean to_caller, G
 
     if (el == NULL)
       goto fail;
-    if (i == 0 && el->klass->role != RS_ELEMENT_SOURCE)
+    if (ends == FILTERS_ONLY && el->klass->role != RS_ELEMENT_FILTER)
+      role_error = el->klass->role == RS_ELEMENT_SOURCE
+                     ? "is a source, but this pipeline takes its input from its owner"
+                     : "is a sink, but this pipeline gives its output to its owner";
+    else if (ends == FILTERS_ONLY)
+      role_error = NULL;
+    else if (i == 0 && el->klass->role != RS_ELEMENT_SOURCE)
       role_error = "is not a source, but starts the pipeline";
     else if (i > 0 && el->klass->role == RS_ELEMENT_SOURCE)
       role_error = "is a source, so it can only start the pipeline";
-    else if (i + 1 == texts->len && !to_caller && el->klass->role != RS_ELEMENT_SINK)
+    else if (i + 1 == texts->len && ends == ENDS_SINK && el->klass->role != RS_ELEMENT_SINK)
       role_error = "is not a sink, but ends the pipeline";
-    else if ((i + 1 < texts->len || to_caller) && el->klass->role == RS_ELEMENT_SINK)
-      role_error = to_caller ? "is a sink, but the frames of this pipeline go to the program"
-                             : "is a sink, so it can only end the pipeline";
+    else if ((i + 1 < texts->len || ends == ENDS_CALLER) && el->klass->role == RS_ELEMENT_SINK)
+      role_error = ends == ENDS_CALLER
+                     ? "is a sink, but the frames of this pipeline go to the program"
+                     : "is a sink, so it can only end the pipeline";
     if (role_error == NULL && !g_hash_table_add (names, (gpointer) element_name (e)))
       role_error = "has the same name as an earlier element: give one of them name=...";
     if (role_error != NULL) {
@@ -291,13 +302,13 @@ fail:
 RsPipeline *
 rs_pipeline_new_from_text (const char *text, const char *display_name, GError **error)
 {
-  return new_from_text (text, display_name, FALSE, error);
+  return new_from_text (text, display_name, ENDS_SINK, error);
 }
 
 RsPipeline *
 rs_pipeline_new_to_caller (const char *text, const char *display_name, GError **error)
 {
-  return new_from_text (text, display_name, TRUE, error);
+  return new_from_text (text, display_name, ENDS_CALLER, error);
 }
 
 RsPipeline *
@@ -451,7 +462,7 @@ rs_pipeline_copy (const RsPipeline *p)
   /* The printed form parses back to the same pipeline (the fuzzer checks
    * it); positions are lost, but every parameter was checked already. */
   text = rs_pipeline_to_string (p);
-  copy = new_from_text (text, p->display_name, p->to_caller, NULL);
+  copy = new_from_text (text, p->display_name, p->to_caller ? ENDS_CALLER : ENDS_SINK, NULL);
   g_assert (copy != NULL);
   return copy;
 }
@@ -627,7 +638,8 @@ deliver (RsPipeline *p, const RsBlock *last, RsPipelineFrameFunc func, gpointer 
   if (func == NULL)
     return TRUE;
   p->stats.frames_out += last->n;
-  return last->n == 0 || func (last->data, last->n, last->width, last->index, user_data, error);
+  return last->n == 0 || func (last->data, last->n, last->width, last->index,
+                              (const char *const *) last->labels, user_data, error);
 }
 
 static gboolean
@@ -736,4 +748,116 @@ rs_pipeline_run_frames (RsPipeline *p, RsPipelineFrameFunc func, gpointer user_d
 {
   g_return_val_if_fail (p != NULL && p->to_caller && func != NULL, FALSE);
   return run (p, func, user_data, error);
+}
+
+/* ---- chains: filters run inside an element ---- */
+
+struct RsChain {
+  RsPipeline *p;
+  RsElement **els;
+  RsBlock *blocks;           /* between element i and i + 1 */
+  guint n, n_started;
+};
+
+RsChain *
+rs_chain_new (const char *text, const char *display_name, GError **error)
+{
+  RsPipeline *p = new_from_text (text, display_name, FILTERS_ONLY, error);
+  RsChain *c;
+
+  if (p == NULL)
+    return NULL;
+  c = g_new0 (RsChain, 1);
+  c->p = p;
+  c->n = p->texts->len;
+  c->els = g_new0 (RsElement *, c->n);
+  c->blocks = g_new0 (RsBlock, c->n);
+  return c;
+}
+
+gboolean
+rs_chain_start (RsChain *c, RsElement *owner, RsFormat *out, GError **error)
+{
+  for (guint i = 0; i < c->n; i++) {
+    c->els[i] = build_element (c->p, g_ptr_array_index (c->p->texts, i), TRUE, error);
+    if (c->els[i] == NULL)
+      return FALSE;
+  }
+  c->els[0]->in = owner->in;
+  c->els[0]->upstream = owner->upstream;
+  if (!negotiate (c->els, c->n, &c->n_started, error))
+    return FALSE;
+  for (guint i = 0; i < c->n; i++)
+    c->blocks[i].width = c->els[i]->out.width;
+  *out = c->els[c->n - 1]->out;
+  return TRUE;
+}
+
+/* Runs els[first..n) on in, the last one appending to out. */
+static gboolean
+chain_through (RsChain *c, guint first, const RsBlock *in, RsBlock *out, GError **error)
+{
+  for (guint j = first; j < c->n; j++) {
+    const RsBlock *src = j == first ? in : &c->blocks[j - 1];
+    RsBlock *dst = j + 1 == c->n ? out : &c->blocks[j];
+    if (dst != out)
+      rs_block_clear (dst);
+    if (!c->els[j]->klass->process (c->els[j], src, dst, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+rs_chain_process (RsChain *c, const RsBlock *in, RsBlock *out, GError **error)
+{
+  return chain_through (c, 0, in, out, error);
+}
+
+gboolean
+rs_chain_finish (RsChain *c, RsBlock *out, GError **error)
+{
+  for (guint i = 0; i < c->n; i++) {
+    RsBlock *dst = i + 1 == c->n ? out : &c->blocks[i];
+    if (dst != out)
+      rs_block_clear (dst);
+    if (!c->els[i]->klass->finish (c->els[i], dst, error))
+      return FALSE;
+    if (i + 1 < c->n && !chain_through (c, i + 1, dst, out, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+void
+rs_chain_reset (RsChain *c)
+{
+  for (guint i = 0; i < c->n_started; i++)
+    if (c->els[i]->klass->reset != NULL)
+      c->els[i]->klass->reset (c->els[i]);
+}
+
+void
+rs_chain_report (RsChain *c, GString *out)
+{
+  for (guint i = 0; i < c->n_started; i++)
+    if (c->els[i]->klass->report != NULL)
+      c->els[i]->klass->report (c->els[i], out);
+}
+
+void
+rs_chain_free (RsChain *c)
+{
+  if (c == NULL)
+    return;
+  for (guint i = 0; i < c->n; i++) {
+    if (i < c->n_started)
+      c->els[i]->klass->stop (c->els[i]);
+    element_free (c->els[i]);
+    rs_block_free_data (&c->blocks[i]);
+  }
+  g_free (c->els);
+  g_free (c->blocks);
+  rs_pipeline_free (c->p);
+  g_free (c);
 }

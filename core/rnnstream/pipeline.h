@@ -70,11 +70,12 @@ RS_API gboolean rs_pipeline_set (RsPipeline *pipeline, const char *assignment,
 RS_API gboolean rs_pipeline_run (RsPipeline *pipeline, GError **error);
 
 /* Receives n_frames frames of width floats (frame i at frames + i * width,
- * at index[i] on the stream's clock), valid during the call only. Returns
- * FALSE with an error to stop the run. */
+ * at index[i] on the stream's clock, with the text labels[i], or NULL: a
+ * CSV time column, a decoder's event), valid during the call only.
+ * Returns FALSE with an error to stop the run. */
 typedef gboolean (*RsPipelineFrameFunc) (const float *frames, gsize n_frames, guint width,
-                                         const gint64 *index, gpointer user_data,
-                                         GError **error);
+                                         const gint64 *index, const char *const *labels,
+                                         gpointer user_data, GError **error);
 
 /* rs_pipeline_run for a pipeline made by rs_pipeline_new_to_caller: every
  * block its last element produces, up to the end of the stream, is handed

@@ -107,12 +107,13 @@ typedef struct {
 } Collect;
 
 static gboolean
-collect (const float *frames, gsize n, guint width, const gint64 *index, gpointer user_data,
-         GError **error)
+collect (const float *frames, gsize n, guint width, const gint64 *index,
+         const char *const *labels, gpointer user_data, GError **error)
 {
   Collect *c = user_data;
 
   (void) index;
+  (void) labels;
   (void) error;
   c->width = width;
   g_array_append_vals (c->frames, frames, n * width);

@@ -1046,6 +1046,69 @@ def test_train_ctc_learns_tone_sequences():
         assert files[0] == files[1] == resumed
 
 
+def test_transcribe_formats_and_failures():
+    """transcribe with a CTC model trained on tones: every format, input
+    order with several workers, a file at another rate resampled, a bad
+    file reported while the others go on."""
+    with tempfile.TemporaryDirectory() as d:
+        tone_corpus(d, "train", 160, 1)
+        valid = tone_corpus(d, "valid", 6, 2)
+        model = os.path.join(d, "ctc.safetensors")
+        r = run("train", "--task", "ctc", "-i", os.path.join(d, "train.list"),
+                "--validation-input", os.path.join(d, "valid.list"), "--hidden", "32",
+                "--lr", "0.01", "--batch", "16", "--epochs", "12", "-q", "-o", model)
+        assert r.returncode == 0, r.stderr
+        files = [os.path.join(d, "valid-%03d.wav" % i) for i in range(len(valid))]
+        # The first file again at 8 kHz: resampled to the model's 16 kHz.
+        import random
+        write_wav(os.path.join(d, "low-rate.wav"),
+                  tone_utterance(random.Random(9), ["low", "high"], rate=8000), rate=8000)
+        r = run("transcribe", "-m", model, "-j", "3", "--stats", *files,
+                os.path.join(d, "low-rate.wav"))
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert [l.split("\t")[0] for l in lines] == files + [os.path.join(d, "low-rate.wav")]
+        got = [l.split("\t")[1] for l in lines]
+        assert sum(g == v for g, v in zip(got, valid)) >= len(valid) - 1, (got, valid)
+        assert got[-1] == "low high", got[-1]
+        assert "real-time factor" in r.stderr, r.stderr
+
+        r = run("transcribe", "-m", model, "--format", "jsonl", files[0])
+        assert r.returncode == 0, r.stderr
+        obj = json.loads(r.stdout)
+        assert obj["file"] == files[0] and obj["text"] == got[0], obj
+        words = [w for seg in obj["segments"] for w in seg["words"]]
+        assert [w["word"] for w in words] == got[0].split(), words
+        assert all(w["start"] < w["end"] for w in words), words
+        assert all(a["end"] <= b["start"] for a, b in zip(words, words[1:])), words
+        assert 0 < words[-1]["end"] <= obj["duration"] + 0.05, (words, obj["duration"])
+
+        for fmt, head in (("srt", "1\n00:00:0"), ("vtt", "WEBVTT\n\n00:00:0")):
+            out = os.path.join(d, "out." + fmt)
+            r = run("transcribe", "-m", model, "--format", fmt, "-o", out, files[0])
+            assert r.returncode == 0, r.stderr
+            with open(out) as f:
+                text = f.read()
+            assert text.startswith(head) and got[0] in text, text
+        subs = os.path.join(d, "subs")
+        os.mkdir(subs)
+        r = run("transcribe", "-m", model, "--format", "vtt", "-d", subs, *files[:2])
+        assert r.returncode == 0 and sorted(os.listdir(subs)) == ["valid-000.vtt", "valid-001.vtt"]
+
+        bad = write_file(d, "bad.wav", "not a sound file")
+        r = run("transcribe", "-m", model, files[0], bad, files[1])
+        assert r.returncode == 1, r.returncode
+        assert [l.split("\t")[0] for l in r.stdout.splitlines()] == [files[0], files[1]]
+        assert "rnnstream transcribe: %s: " % bad in r.stderr and "1 of 3 files failed" in \
+            r.stderr, r.stderr
+        r = run("transcribe", "-m", DEMO, files[0])
+        assert r.returncode == 1 and "is not a CTC recogniser" in r.stderr, r.stderr
+        r = run("transcribe", "-m", model, "--format", "doc", files[0])
+        assert r.returncode == 2 and "'doc' is not one of" in r.stderr, r.stderr
+        r = run("transcribe", "-m", model, "--words", "low,loud", files[0])
+        assert r.returncode == 1 and "loud" in r.stderr, r.stderr
+
+
 def test_train_classify_tones():
     with tempfile.TemporaryDirectory() as d:
         tone_corpus(d, "train", 90, 3, words=(1, 1), gaps=False)

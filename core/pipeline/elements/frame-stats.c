@@ -99,6 +99,12 @@ cmvn_free (gpointer stage)
   rs_cmvn_free (stage);
 }
 
+static void
+cmvn_reset (gpointer stage)
+{
+  rs_cmvn_reset (stage);
+}
+
 static gboolean
 cmvn_start (RsElement *self, GError **error)
 {
@@ -118,6 +124,9 @@ cmvn_start (RsElement *self, GError **error)
     return FALSE;
   st->stage = cmvn;
   st->accept = cmvn_accept;
+  /* A centred window holds frames back; a reset would drop them, so a
+   * centred CMVN carries its statistics across endpoints. */
+  st->reset = opts.center ? NULL : cmvn_reset;
   st->pop = cmvn_pop;
   st->finish = cmvn_finish;
   st->free = cmvn_free;
@@ -138,6 +147,7 @@ const RsElementClass rs_deltas_class = {
   .finish = rs_stage_finish,
   .stop = rs_stage_stop,
   .report = rs_stage_report,
+  .reset = rs_stage_reset,
 };
 
 const RsElementClass rs_cmvn_class = {
@@ -150,4 +160,5 @@ const RsElementClass rs_cmvn_class = {
   .finish = rs_stage_finish,
   .stop = rs_stage_stop,
   .report = rs_stage_report,
+  .reset = rs_stage_reset,
 };

@@ -113,6 +113,15 @@ model_stop (RsElement *self)
 }
 
 static void
+model_reset (RsElement *self)
+{
+  ModelElement *m = self->priv;
+
+  if (m->stream != NULL)
+    rs_stream_reset (m->stream);
+}
+
+static void
 model_report (RsElement *self, GString *out)
 {
   ModelElement *m = self->priv;
@@ -136,4 +145,5 @@ const RsElementClass rs_model_class = {
   .finish = model_finish,
   .stop = model_stop,
   .report = model_report,
+  .reset = model_reset,
 };

@@ -15,7 +15,8 @@ drain (RsStage *st, RsBlock *out)
     rs_block_reserve (out, out->n + 1);
     if (!st->pop (st->stage, out->data + out->n * out->width, &index))
       return;
-    out->index[out->n++] = index;
+    out->index[out->n++] = st->next_index = index + st->index_offset;
+    st->next_index++;
   }
 }
 
@@ -81,4 +82,15 @@ rs_stage_option_args (const RsElement *self, const char *const *except)
       g_ptr_array_add (args, g_strdup_printf ("--%s=%s", name, self->values[i].text));
   }
   return args;
+}
+
+void
+rs_stage_reset (RsElement *self)
+{
+  RsStage *st = self->priv;
+
+  if (st == NULL || st->reset == NULL)
+    return;
+  st->reset (st->stage);
+  st->index_offset = st->next_index;
 }
