@@ -8,10 +8,12 @@
 # length. A second capture with a 100 ms ring and a reader that stalls for
 # a second must report the lost input (RS_ERROR_OVERRUN), not hide it.
 #
-#   test-live.sh CAPTURE ALIGN REFERENCE.wav [RNNSTREAM]
+#   test-live.sh CAPTURE ALIGN REFERENCE.wav [RNNSTREAM [MODEL SPEECH.wav TEXT]]
 #
 # RNNSTREAM, when given and when it has the `devices` command, must list
-# the PulseAudio device. Exit status 77 (meson: skipped) when PulseAudio is
+# the PulseAudio device. With MODEL, `rnnstream listen` must hear SPEECH
+# played into the sink and give TEXT as a final result (JSON Lines, its
+# output not being a terminal). Exit status 77 (meson: skipped) when PulseAudio is
 # not installed, unless CI=true, where a skip is a failure.
 #
 # Nothing outside a temporary directory is touched: the daemon's runtime
@@ -26,6 +28,9 @@ capture=$1
 align=$2
 reference=$3
 rnnstream=${4:-}
+model=${5:-}
+speech=${6:-}
+expected=${7:-}
 
 say() { echo "test-live: $*"; }
 fail() { say "FAIL: $*"; exit 1; }
@@ -201,6 +206,24 @@ if [ -n "$rnnstream" ]; then
   [ "$frames" -ge 141 ] && [ "$width" -eq 13 ] ||
     fail "live MFCCs: $frames frames of $width values"
   say "rnnstream micsrc: recording matches; $frames live MFCC frames until SIGINT"
+fi
+
+if [ -n "$rnnstream" ] && [ -n "$model" ]; then
+  # Live recognition: listen until --duration, the speech played once
+  # samples flow (a null sink can take a while to start a stream: wait).
+  timeout --foreground 40 "$rnnstream" listen -m "$model" --device pulse --duration 9 --stats \
+    > "$tmp/listen.out" 2> "$tmp/listen.err" &
+  running=$!
+  sleep 3
+  kill -0 "$running" 2>/dev/null || { wait "$running"; fail "rnnstream listen did not start"; }
+  timeout 20 paplay --device=rs_null "$speech" > "$tmp/paplay.out" 2>&1 || fail "paplay failed"
+  wait "$running" || fail "rnnstream listen failed (status $?)"
+  grep '"type": "final"' "$tmp/listen.out" || true
+  grep -q "\"type\": \"final\", .*\"text\": \"$expected\"" "$tmp/listen.out" ||
+    fail "rnnstream listen did not hear '$expected'"
+  grep -q '"type": "partial"' "$tmp/listen.out" || fail "rnnstream listen gave no partial result"
+  grep "^latency" "$tmp/listen.err" || fail "listen --stats reports no latency"
+  say "rnnstream listen heard '$expected' live"
 fi
 
 say "passed in $(( $(date +%s) - started )) s"
