@@ -6,7 +6,7 @@ FUZZ_SECONDS ?= 30
 MESON_SETUP = tools/meson-setup.sh
 WERROR = -Dwerror=true
 
-.PHONY: all deps demo check test test-sanitize test-install fuzz bench clean
+.PHONY: all deps demo demo-forecast check test test-sanitize test-install fuzz bench clean
 
 all: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD)
@@ -15,8 +15,13 @@ all: deps
 deps:
 	@tools/install-deps.sh
 
-# The main job on the bundled defaults: a GRU forecaster over a CSV series.
+# The main job on the bundled defaults: the bundled connected-digit
+# recogniser over the bundled recordings (voices it never heard).
 demo: all
+	$(BUILD)/cli/rnnstream transcribe -m models/digits.safetensors tests/fixtures/speech/*.wav
+
+# The bundled GRU forecaster over a CSV series.
+demo-forecast: all
 	$(BUILD)/cli/rnnstream apply -m models/demo-forecast.safetensors -i models/demo-input.csv
 
 # Everything CI runs: tests with warnings as errors (gcc), again under

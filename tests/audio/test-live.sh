@@ -8,7 +8,7 @@
 # length. A second capture with a 100 ms ring and a reader that stalls for
 # a second must report the lost input (RS_ERROR_OVERRUN), not hide it.
 #
-#   test-live.sh CAPTURE ALIGN REFERENCE.wav [RNNSTREAM [MODEL SPEECH.wav TEXT]]
+#   test-live.sh CAPTURE ALIGN REFERENCE.wav [RNNSTREAM [MODEL SPEECH.wav]]
 #
 # RNNSTREAM, when given and when it has the `devices` command, must list
 # the PulseAudio device. With MODEL, `rnnstream listen` must hear SPEECH
@@ -30,7 +30,6 @@ reference=$3
 rnnstream=${4:-}
 model=${5:-}
 speech=${6:-}
-expected=${7:-}
 
 say() { echo "test-live: $*"; }
 fail() { say "FAIL: $*"; exit 1; }
@@ -209,6 +208,9 @@ if [ -n "$rnnstream" ]; then
 fi
 
 if [ -n "$rnnstream" ] && [ -n "$model" ]; then
+  expected=$("$rnnstream" transcribe -m "$model" "$speech" | cut -f 2) ||
+    fail "rnnstream transcribe failed"
+  [ -n "$expected" ] || fail "rnnstream transcribe heard nothing in $speech"
   # Live recognition: listen until --duration, the speech played once
   # samples flow (a null sink can take a while to start a stream: wait).
   timeout --foreground 40 "$rnnstream" listen -m "$model" --device pulse --duration 9 --stats \

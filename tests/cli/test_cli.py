@@ -22,6 +22,7 @@ DEMO = os.path.join(ROOT, "models", "demo-forecast.safetensors")
 DEMO_IN = os.path.join(ROOT, "models", "demo-input.csv")
 DEMO_OUT = os.path.join(ROOT, "models", "demo-expected.csv")
 DEMO_SERIES = os.path.join(ROOT, "models", "demo-series.csv")
+DIGITS = os.path.join(ROOT, "models", "digits.safetensors")
 
 passed = 0
 failed = 0
@@ -1107,6 +1108,39 @@ def test_transcribe_formats_and_failures():
         assert r.returncode == 2 and "'doc' is not one of" in r.stderr, r.stderr
         r = run("transcribe", "-m", model, "--words", "low,loud", files[0])
         assert r.returncode == 1 and "loud" in r.stderr, r.stderr
+
+
+def word_errors(ref, hyp):
+    r = list(range(len(hyp) + 1))
+    for i in range(1, len(ref) + 1):
+        prev, r[0] = r[0], i
+        for j in range(1, len(hyp) + 1):
+            cur = r[j]
+            r[j] = min(r[j] + 1, r[j - 1] + 1, prev + (ref[i - 1] != hyp[j - 1]))
+            prev = cur
+    return r[-1]
+
+
+def test_transcribe_bundled_digits_model():
+    """The bundled recogniser on digit strings from three voices it never
+    heard (tests/make-speech-fixtures.sh): a regression bound, the numbers
+    of the model as committed."""
+    speech = os.path.join(FIXTURES, "speech")
+    with open(os.path.join(speech, "LIST.txt")) as f:
+        refs = dict(line.rstrip("\n").split("\t") for line in f)
+    files = [os.path.join(speech, name) for name in sorted(refs)]
+    r = run("transcribe", "-m", DIGITS, *files)
+    assert r.returncode == 0, r.stderr
+    got = dict(line.split("\t") for line in r.stdout.splitlines())
+    exact = errors = words = 0
+    for path in files:
+        ref, hyp = refs[os.path.basename(path)].split(), got[path].split()
+        exact += ref == hyp
+        errors += word_errors(ref, hyp)
+        words += len(ref)
+    print("# bundled digits model, held-out voices: %d of %d strings exact, WER %.1f%%"
+          % (exact, len(files), 100.0 * errors / words))
+    assert exact >= 4 and errors <= 0.15 * words, got
 
 
 def test_train_classify_tones():
