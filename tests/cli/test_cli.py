@@ -1140,7 +1140,7 @@ def test_transcribe_bundled_digits_model():
         words += len(ref)
     print("# bundled digits model, held-out voices: %d of %d strings exact, WER %.1f%%"
           % (exact, len(files), 100.0 * errors / words))
-    assert exact >= 4 and errors <= 0.15 * words, got
+    assert exact >= 4 and errors <= 0.2 * words, got
 
 
 def test_train_classify_tones():
