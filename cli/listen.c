@@ -88,8 +88,8 @@ rs_cmd_listen (int argc, char **argv)
   g_autoptr (RsPipeline) p = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) all_sets = g_ptr_array_new_with_free_func (g_free);
-  Listen l = { isatty (STDOUT_FILENO), 0, 0, g_array_new (FALSE, FALSE, sizeof (double)) };
-  g_autoptr (GArray) latencies = l.latencies;
+  g_autoptr (GArray) latencies = g_array_new (FALSE, FALSE, sizeof (double));
+  Listen l = { isatty (STDOUT_FILENO), 0, 0, latencies };
   gboolean ok;
 
   if (!rs_cli_parse (CMD, NULL, "Recognise speech from a microphone with a CTC model: "
