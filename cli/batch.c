@@ -63,9 +63,8 @@ read_list (const char *path, GError **error)
   return files;
 }
 
-/* DIR/BASENAME-without-extension SUFFIX */
-static char *
-output_path (const char *input, const char *dir, const char *suffix)
+char *
+rs_cli_output_path (const char *input, const char *dir, const char *suffix)
 {
   g_autofree char *base = g_path_get_basename (input);
   char *dot = strrchr (base, '.');
@@ -159,7 +158,7 @@ rs_cmd_batch (int argc, char **argv)
   for (guint i = 0; i < inputs->len; i++) {
     all[i].base = base;
     all[i].input = g_ptr_array_index (inputs, i);
-    all[i].output = output_path (all[i].input, out_dir, suffix);
+    all[i].output = rs_cli_output_path (all[i].input, out_dir, suffix);
     if (!g_hash_table_add (outputs, all[i].output)) {
       status = rs_cli_error ("batch", RS_EXIT_USAGE, "two inputs would both write %s (%s)",
                              all[i].output, all[i].input);

@@ -42,6 +42,10 @@ int rs_cli_run_pipeline (const char *cmd, struct RsPipeline *pipeline, gboolean 
  * (rs_pipeline_request_stop); a second one kills. */
 void rs_cli_catch_interrupts (void);
 
+/* DIR/BASENAME-without-extension SUFFIX: where batch and transcribe -d put
+ * the output of one input. */
+char *rs_cli_output_path (const char *input, const char *dir, const char *suffix);
+
 /* Prints "rnnstream CMD: MESSAGE" on stderr; returns code. */
 int rs_cli_error (const char *cmd, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
 

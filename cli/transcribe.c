@@ -147,25 +147,11 @@ write_job (FILE *out, const Job *job, Format format)
   fputs (s->str, out);
 }
 
-/* DIR/BASENAME-without-extension.SUFFIX */
-static char *
-subtitle_path (const char *dir, const char *input, const char *suffix)
-{
-  g_autofree char *base = g_path_get_basename (input);
-  char *dot = strrchr (base, '.');
-  g_autofree char *name = NULL;
-
-  if (dot != NULL && dot != base)
-    *dot = '\0';
-  name = g_strconcat (base, suffix, NULL);
-  return g_build_filename (dir, name, NULL);
-}
-
 static gboolean
 write_subtitles (const Job *job, const char *dir, Format format, GError **error)
 {
-  g_autofree char *path = subtitle_path (dir, job->input, format == FORMAT_SRT ? ".srt"
-                                                                               : ".vtt");
+  g_autofree char *path = rs_cli_output_path (job->input, dir,
+                                              format == FORMAT_SRT ? ".srt" : ".vtt");
   g_autoptr (RsAtomicFile) f = rs_atomic_file_new (path, error);
 
   if (f == NULL)
