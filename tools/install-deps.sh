@@ -2,7 +2,8 @@
 # Installs, with apt-get, whatever rnnstream needs to build and test that is
 # not installed yet. Debian 12; run as root (or with sudo available).
 # With --bench, also what the benchmarks need (OpenBLAS, PyTorch); with
-# --speech, what tools/speech/make-digits-data.py needs (tools/speech/packages.txt).
+# --speech, what tools/speech/make-digits-data.py needs (tools/speech/packages.txt);
+# with --forecast, R and its forecast package for bench/bench-forecast.py.
 set -eu
 packages="make meson ninja-build pkg-config gcc clang libclang-rt-14-dev libfuzzer-14-dev
   libglib2.0-dev libjson-glib-dev python3 libopenblas-dev
@@ -13,6 +14,9 @@ if [ "${1:-}" = "--bench" ]; then
 fi
 if [ "${1:-}" = "--speech" ]; then
   packages="$packages $(cat "$(dirname "$0")/speech/packages.txt")"
+fi
+if [ "${1:-}" = "--forecast" ]; then
+  packages="$packages r-base-core r-cran-forecast"
 fi
 missing=""
 for p in $packages; do
