@@ -90,20 +90,27 @@ def tail(text, n=3):
 
 # ----------------------------------------------------------------- R side
 
-def run_r(tmp):
+def run_r(tmp, keep=None):
     """{(series, method): (forecast, seconds)}, versions, failures."""
-    out = os.path.join(tmp, "r")
-    # R may be linked against a threaded OpenBLAS; the benchmark, like the
-    # others, uses one thread.
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    try:
-        p = subprocess.run(["Rscript", R_SCRIPT, out], env=env, capture_output=True,
-                           text=True, timeout=R_TIMEOUT_S)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise Failure(f"Rscript did not run: {e}; install it with "
-                      "sh tools/install-deps.sh --forecast")
-    if p.returncode != 0:
-        raise Failure(f"r-baselines.R exited {p.returncode}: {tail(p.stderr)}")
+    out = keep or os.path.join(tmp, "r")
+    stderr_path = os.path.join(out, "stderr.txt")
+    if keep and os.path.exists(stderr_path):
+        with open(stderr_path) as f:
+            p = subprocess.CompletedProcess([], 0, "", f.read())
+    else:
+        # R may be linked against a threaded OpenBLAS; the benchmark, like
+        # the others, uses one thread.
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        try:
+            p = subprocess.run(["Rscript", R_SCRIPT, out], env=env, capture_output=True,
+                               text=True, timeout=R_TIMEOUT_S)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise Failure(f"Rscript did not run: {e}; install it with "
+                          "sh tools/install-deps.sh --forecast")
+        if p.returncode != 0:
+            raise Failure(f"r-baselines.R exited {p.returncode}: {tail(p.stderr)}")
+        with open(stderr_path, "w") as f:
+            f.write(p.stderr)
     fcs = {}
     with open(os.path.join(out, "forecasts.csv"), newline="") as f:
         for r in csv.DictReader(f):
@@ -208,6 +215,9 @@ def main():
                     help="extra arguments for `rnnstream train` (one shell-quoted string)")
     ap.add_argument("--timeout", type=float, default=900, metavar="S",
                     help="seconds each rnnstream command may take (default 900)")
+    ap.add_argument("--r-dir", metavar="DIR",
+                    help="keep R's forecasts in DIR and reuse them when already there "
+                    "(for runs that change only rnnstream)")
     opt = ap.parse_args()
     try:
         extra = shlex.split(opt.args)
@@ -223,7 +233,7 @@ def main():
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-forecast-") as tmp:
         try:
-            results, versions, failures = run_r(tmp)
+            results, versions, failures = run_r(tmp, opt.r_dir)
         except Failure as e:
             versions = f"R baselines failed: {e}"
         if opt.rnnstream:

@@ -26,6 +26,7 @@ int rs_cmd_features (int argc, char **argv);
 int rs_cmd_devices (int argc, char **argv);
 int rs_cmd_train (int argc, char **argv);
 int rs_cmd_transcribe (int argc, char **argv);
+int rs_cmd_forecast (int argc, char **argv);
 int rs_cmd_listen (int argc, char **argv);
 
 /* Loads the pipeline spec (a file, a shipped pipeline's name or pipeline

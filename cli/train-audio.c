@@ -555,8 +555,10 @@ validate (TrainTask *task, RsTrainable *t, double *loss, double *metric, GError 
 /* ---- the model file ---- */
 
 static void
-metadata (TrainTask *task, GPtrArray *meta, GPtrArray *kept, GString *training)
+metadata (TrainTask *task, RsTrainable *best, GPtrArray *meta, GPtrArray *kept,
+          GString *training)
 {
+  (void) best;
   Audio *a = (Audio *) task;
   GString *labels = g_string_new ("["), *norm = g_string_new ("{\"mean\": ");
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
@@ -583,7 +585,7 @@ metadata (TrainTask *task, GPtrArray *meta, GPtrArray *kept, GString *training)
     META ("blank", "0");
     META ("units", a->cfg->units);
   }
-  META ("frontend", a->cfg->frontend);
+  META ("frontend", rs_utterances_frontend (a->train));
   META ("sample_rate", train_keep (kept, g_strdup (g_ascii_formatd (buf, sizeof buf, "%.17g",
                                                               a->cfg->sample_rate))));
   META ("frame_rate", train_keep (kept, g_strdup (g_ascii_formatd (
@@ -695,6 +697,8 @@ train_audio_new (const RsTrainConfig *c, GError **error)
 
   /* Validation: a list of its own, or the last share of the input. */
   if (c->validation_input[0] != '\0') {
+    /* Normalised as the training corpus is (its estimated priors). */
+    uo.frontend = rs_utterances_frontend (a->train);
     a->valid_list = rs_utterances_load (c->validation_input, &uo, error);
     if (a->valid_list == NULL)
       goto fail;

@@ -1,10 +1,10 @@
 /* The forecast task of `rnnstream train`: a recurrent forecaster over a
  * CSV series.
  *
- * The series (RsForecastData) gives one frame per row: the standardised
- * target and covariates as inputs, the standardised target of the next H
- * rows as targets. The training frames are cut into windows of `window`
- * frames, the items the loop shuffles and batches. A window starts either
+ * The series (RsForecastData) gives one frame per row from its first
+ * frame on: the inputs and targets of the representation in
+ * rnnstream/forecast-transform.h. The training frames are cut into
+ * windows of `window` frames, the items the loop shuffles and batches. A window starts either
  * from zeros or, with state = carried (the default), from the state the
  * model reaches at the window's first frame when it runs over the series
  * from the first row, as it runs live. Those states come for free from the
@@ -28,13 +28,17 @@ typedef struct {
   const RsTrainConfig *cfg;
   RsForecastData *data;
   guint I, H, layers;
-  gsize n_rows, train_end, valid_begin, valid_end;
-  float *inputs, *targets;   /* every row's inputs; every frame's targets */
+  gsize n_rows, first, train_end, valid_begin, valid_end;
+  /* Every frame's inputs, targets, and targets in the training rows only
+   * (NaN: missing), by row (zeros before first). */
+  float *inputs, *targets, *train_targets;
   guint window;
   gboolean carried;
   gsize state_floats;        /* per stream, all layers */
   float *start_states;       /* carried: n_items * state_floats */
   float *vout;
+  double *zhat, *resid_sq;   /* a frame's forecasts (z, then data units); squared errors per step */
+  gsize *resid_n;
   RsFrameLossKind loss;
   char *digest;
 } Forecast;
@@ -94,21 +98,21 @@ shard_run (TrainTask *task, gpointer data, RsTrainable *t, const guint *items, g
   Shard *s = data;
   guint T = 0;
   gsize counted = 0;
+  const gsize nH = (gsize) nb * f->H;
 
   for (guint j = 0; j < nb; j++) {
-    const gsize start = (gsize) items[j] * f->window;
+    const gsize start = f->first + (gsize) items[j] * f->window;
     s->lengths[j] = (guint) MIN ((gsize) f->window, f->train_end - start);
     T = MAX (T, s->lengths[j]);
-    counted += s->lengths[j];
   }
   memset (s->bx, 0, (gsize) T * nb * f->I * sizeof (float));
   memset (s->by, 0, (gsize) T * nb * f->H * sizeof (float));
   for (guint j = 0; j < nb; j++) {
-    const gsize start = (gsize) items[j] * f->window;
+    const gsize start = f->first + (gsize) items[j] * f->window;
     for (guint t0 = 0; t0 < s->lengths[j]; t0++) {
       memcpy (s->bx + ((gsize) t0 * nb + j) * f->I, f->inputs + (start + t0) * f->I,
               f->I * sizeof (float));
-      memcpy (s->by + ((gsize) t0 * nb + j) * f->H, f->targets + (start + t0) * f->H,
+      memcpy (s->by + ((gsize) t0 * nb + j) * f->H, f->train_targets + (start + t0) * f->H,
               f->H * sizeof (float));
     }
   }
@@ -127,92 +131,144 @@ shard_run (TrainTask *task, gpointer data, RsTrainable *t, const guint *items, g
       in_off += S;
     }
   }
+  /* The shard's share of the batch: its targets (the padding's are
+   * zeros, outside the lengths; missing ones are NaN). */
+  for (guint j = 0; j < nb; j++)
+    for (guint t0 = 0; t0 < s->lengths[j]; t0++)
+      for (guint h = 0; h < f->H; h++)
+        counted += !isnan (s->by[(gsize) t0 * nH + (gsize) j * f->H + h]);
   rs_trainable_zero_grad (t);
   *loss = 0;
   *weight = (double) counted;
   return rs_train_bptt (t, T, s->bx, s->lengths, 0, rs_frame_loss, &s->targets, loss, error);
 }
 
-/* Runs the model over the series from the first row (one stream, state
+/* Runs the model over the series from the first frame (one stream, state
  * carried, as live), keeping the state at each window's first frame and
- * scoring the validation frames: *loss in the training loss (standardised
- * units), *rmse in the target's units. NAN when there is no validation. */
+ * scoring the forecasts of frames [from, to): *loss in the training loss
+ * (standardised units), *rmse in the target's units, and each step's sum
+ * of squared errors in z units (for the intervals). NAN when there is
+ * nothing to score. */
 static gboolean
-validate (TrainTask *task, RsTrainable *t, double *loss, double *rmse, GError **error)
+run_series (Forecast *f, RsTrainable *t, gsize from, gsize to, double *loss, double *rmse,
+            GError **error)
 {
-  Forecast *f = (Forecast *) task;
-  const gsize end = MAX (f->valid_end, f->train_end);
-  const double target_std = rs_forecast_data_std (f->data)[0];
+  const gsize end = MAX (to, f->train_end);
   const gboolean mae = f->loss == RS_FRAME_LOSS_MAE;
-  double sum = 0, sum_sq = 0;
-  gsize count = 0, t0 = 0;
+  double sum = 0, sum_sq = 0, data_sq = 0;
+  gsize count = 0, t0 = f->first;
 
+  memset (f->resid_sq, 0, f->H * sizeof (double));
+  memset (f->resid_n, 0, f->H * sizeof (gsize));
   rs_trainable_reset_state (t, 1);
   while (t0 < end) {
     gsize n = MIN ((gsize) 256, end - t0);
     if (t0 < f->train_end)
-      n = MIN (n, (t0 / f->window + 1) * f->window - t0);
+      n = MIN (n, ((t0 - f->first) / f->window + 1) * f->window + f->first - t0);
     if (!rs_trainable_forward (t, (guint) n, f->inputs + t0 * f->I, NULL, f->vout, error))
       return FALSE;
-    for (gsize fr = MAX (t0, f->valid_begin); fr < MIN (t0 + n, f->valid_end); fr++)
-      for (guint h = 0; h < f->H; h++) {
-        const double d = (double) f->vout[(fr - t0) * f->H + h] - f->targets[fr * f->H + h];
+    for (gsize fr = MAX (t0, from); fr < MIN (t0 + n, to); fr++) {
+      const float *u = f->vout + (fr - t0) * f->H;
+      double *yhat = f->zhat + f->H;
+      rs_forecast_data_forecast (f->data, fr, u, f->zhat, yhat);
+      for (guint h = 0; h < f->H && fr + 1 + h < f->n_rows; h++) {
+        const double d = (double) u[h] - f->targets[fr * f->H + h];
+        const double e = yhat[h] - rs_forecast_data_target (f->data, fr + 1 + h);
+        const double ez = f->zhat[h] - rs_forecast_data_z (f->data, fr + 1 + h);
         sum += fabs (d);
         sum_sq += d * d;
+        data_sq += e * e;
+        f->resid_sq[h] += ez * ez;
+        f->resid_n[h]++;
         count++;
       }
+    }
     t0 += n;
-    if (t0 % f->window == 0 && t0 / f->window < f->base.n_items)
-      memcpy (f->start_states + (t0 / f->window) * f->state_floats, rs_trainable_state (t),
-              f->state_floats * sizeof (float));
+    if ((t0 - f->first) % f->window == 0 && (t0 - f->first) / f->window < f->base.n_items)
+      memcpy (f->start_states + ((t0 - f->first) / f->window) * f->state_floats,
+              rs_trainable_state (t), f->state_floats * sizeof (float));
   }
   *loss = count ? (mae ? sum : sum_sq) / count : NAN;
-  *rmse = count ? sqrt (sum_sq / count) * target_std : NAN;
+  *rmse = count ? sqrt (data_sq / count) : NAN;
   return TRUE;
+}
+
+static gboolean
+validate (TrainTask *task, RsTrainable *t, double *loss, double *rmse, GError **error)
+{
+  Forecast *f = (Forecast *) task;
+
+  return run_series (f, t, f->valid_begin, f->valid_end, loss, rmse, error);
 }
 
 static void
 append_names (GString *s, const Forecast *f, gboolean outputs)
 {
-  const char *target = rs_forecast_data_input_name (f->data, 0);
+  const RsForecastTransform *tr = rs_forecast_data_transform (f->data);
+  const char *target = rs_forecast_data_column_name (f->data, 0);
+  const guint n = outputs ? f->H : f->I, first_cov = tr->n_inputs - tr->n_covariates;
 
   g_string_append_c (s, '[');
-  for (guint i = 0; i < (outputs ? f->H : f->I); i++) {
-    if (i)
-      g_string_append (s, ", ");
-    if (outputs) {
-      g_autofree char *name = g_strdup_printf ("%s+%u", target, i + 1);
-      rs_json_append_string (s, name);
-    } else {
-      rs_json_append_string (s, rs_forecast_data_input_name (f->data, i));
-    }
+  for (guint i = 0; i < n; i++) {
+    g_autofree char *name = NULL;
+    if (outputs)
+      name = g_strdup_printf ("%s+%u", target, i + 1);
+    else if (i >= first_cov)
+      name = g_strdup (rs_forecast_data_column_name (f->data, i - first_cov + 1));
+    else if (tr->reference == RS_FORECAST_REFERENCE_NONE)
+      name = g_strdup_printf ("%s%s", tr->log ? "log " : "", target);
+    else
+      name = g_strdup_printf ("%s%s difference lag %u", tr->log ? "log " : "", target,
+                              i == 0 ? 1 : tr->season);
+    g_string_append (s, i ? ", " : "");
+    rs_json_append_string (s, name);
   }
   g_string_append_c (s, ']');
 }
 
 static void
-metadata (TrainTask *task, GPtrArray *meta, GPtrArray *kept, GString *training)
+metadata (TrainTask *task, RsTrainable *best, GPtrArray *meta, GPtrArray *kept,
+          GString *training)
 {
   Forecast *f = (Forecast *) task;
-  const double *mean = rs_forecast_data_mean (f->data), *std = rs_forecast_data_std (f->data);
-  const char *target = rs_forecast_data_input_name (f->data, 0);
+  RsForecastTransform tr;
   GString *inputs = g_string_new (NULL), *outputs = g_string_new (NULL);
-  GString *norm = g_string_new ("{\"mean\": "), *tnorm = g_string_new ("{\"mean\": ");
-  GString *cov = g_string_new ("[");
+  GString *norm = g_string_new ("{\"mean\": "), *cov = g_string_new ("[");
+  const char *target = rs_forecast_data_column_name (f->data, 0);
+  double loss, rmse;
+  g_autoptr (GError) error = NULL;
+
+  /* Interval widths from the best weights' errors on forecasts they were
+   * not trained on: the validation frames, else (optimistic) the training
+   * frames. */
+  rs_forecast_transform_copy (&tr, rs_forecast_data_transform (f->data));
+  if (run_series (f, best, f->valid_begin < f->valid_end ? f->valid_begin : f->first,
+                  f->valid_begin < f->valid_end ? f->valid_end : f->train_end, &loss, &rmse,
+                  &error)) {
+    guint last = 0;
+    tr.residual_std = f->resid_n[0] > 0 ? g_new (double, f->H) : NULL;
+    /* Steps too far out for any scored forecast grow from the last one
+     * measured as a random walk's error does, with the square root of the
+     * step. */
+    for (guint h = 0; tr.residual_std != NULL && h < f->H; h++) {
+      if (f->resid_n[h] > 0) {
+        tr.residual_std[h] = sqrt (f->resid_sq[h] / f->resid_n[h]);
+        last = h;
+      } else {
+        tr.residual_std[h] = tr.residual_std[last] * sqrt ((h + 1.0) / (last + 1.0));
+      }
+    }
+  }
 
   append_names (inputs, f, FALSE);
   append_names (outputs, f, TRUE);
-  train_json_doubles (norm, mean, f->I);
+  train_json_doubles (norm, tr.in_mean, f->I);
   g_string_append (norm, ", \"std\": ");
-  train_json_doubles (norm, std, f->I);
+  train_json_doubles (norm, tr.in_std, f->I);
   g_string_append_c (norm, '}');
-  rs_json_append_double (tnorm, mean[0]);
-  g_string_append (tnorm, ", \"std\": ");
-  rs_json_append_double (tnorm, std[0]);
-  g_string_append_c (tnorm, '}');
-  for (guint i = 1; i < f->I; i++) {
+  for (guint i = 1; i <= tr.n_covariates; i++) {
     g_string_append (cov, i > 1 ? ", " : "");
-    rs_json_append_string (cov, rs_forecast_data_input_name (f->data, i));
+    rs_json_append_string (cov, rs_forecast_data_column_name (f->data, i));
   }
   g_string_append_c (cov, ']');
 
@@ -224,17 +280,20 @@ metadata (TrainTask *task, GPtrArray *meta, GPtrArray *kept, GString *training)
   META ("inputs", train_keep (kept, g_string_free (inputs, FALSE)));
   META ("outputs", train_keep (kept, g_string_free (outputs, FALSE)));
   META ("normalisation", train_keep (kept, g_string_free (norm, FALSE)));
+  META ("forecast", train_keep (kept, rs_forecast_transform_to_json (&tr)));
   META ("target", target);
   META ("covariates", train_keep (kept, g_string_free (cov, FALSE)));
   META ("horizon", train_keep (kept, g_strdup_printf ("%u", f->H)));
+  META ("season", train_keep (kept, g_strdup_printf ("%u", tr.season)));
   if (f->cfg->time_column[0] != '\0')
     META ("time_column", f->cfg->time_column);
-  META ("target_normalisation", train_keep (kept, g_string_free (tnorm, FALSE)));
 #undef META
+  rs_forecast_transform_clear (&tr);
 
   g_string_append_printf (training, ", \"rows\": %" G_GSIZE_FORMAT ", \"training_frames\": %"
-                          G_GSIZE_FORMAT ", \"validation_frames\": %" G_GSIZE_FORMAT,
-                          f->n_rows, f->train_end, f->valid_end - f->valid_begin);
+                          G_GSIZE_FORMAT ", \"validation_frames\": %" G_GSIZE_FORMAT
+                          ", \"period\": \"%s\"", f->n_rows, f->train_end - f->first,
+                          f->valid_end - f->valid_begin, rs_forecast_data_period (f->data));
 }
 
 static void
@@ -245,8 +304,12 @@ forecast_free (TrainTask *task)
   rs_forecast_data_free (f->data);
   g_free (f->inputs);
   g_free (f->targets);
+  g_free (f->train_targets);
   g_free (f->start_states);
   g_free (f->vout);
+  g_free (f->zhat);
+  g_free (f->resid_sq);
+  g_free (f->resid_n);
   g_free (f->digest);
   g_free (f);
 }
@@ -272,6 +335,10 @@ train_forecast_new (const RsTrainConfig *c, GError **error)
   rs_csv_missing_from_name (c->missing, &o.missing);
   o.horizon = c->horizon;
   o.validation = c->validation;
+  o.season = c->season;
+  o.log = strcmp (c->log_transform, "yes") == 0 ? 1 : strcmp (c->log_transform, "no") == 0 ? 0
+                                                                                          : -1;
+  rs_forecast_reference_from_name (c->reference, &o.reference);
   f->data = rs_forecast_data_load (c->input, &o, error);
   if (f->data == NULL) {
     forecast_free (&f->base);
@@ -283,24 +350,31 @@ train_forecast_new (const RsTrainConfig *c, GError **error)
   f->H = rs_forecast_data_horizon (f->data);
   f->layers = c->layers;
   f->n_rows = rs_forecast_data_n_rows (f->data);
+  f->first = rs_forecast_data_first_frame (f->data);
   rs_forecast_data_split (f->data, &f->train_end, &f->valid_begin, &f->valid_end);
-  f->inputs = g_new (float, f->n_rows * f->I);
-  f->targets = g_new (float, (f->n_rows - f->H) * f->H);
-  rs_forecast_data_frames (f->data, 0, f->n_rows - f->H, f->inputs, f->targets);
-  rs_forecast_data_frames (f->data, 0, f->n_rows, f->inputs, NULL);
+  f->inputs = g_new0 (float, f->n_rows * f->I);
+  f->targets = g_new0 (float, f->n_rows * f->H);
+  f->train_targets = g_new0 (float, f->n_rows * f->H);
+  rs_forecast_data_frames (f->data, f->first, f->n_rows - f->first, FALSE,
+                           f->inputs + f->first * f->I, f->targets + f->first * f->H);
+  rs_forecast_data_frames (f->data, f->first, f->n_rows - f->first, TRUE,
+                           f->inputs + f->first * f->I, f->train_targets + f->first * f->H);
 
-  f->window = c->window > 0 ? (guint) MIN ((gsize) c->window, f->train_end)
-                            : (guint) f->train_end;
+  f->window = c->window > 0 ? (guint) MIN ((gsize) c->window, f->train_end - f->first)
+                            : (guint) (f->train_end - f->first);
   f->carried = strcmp (c->state, "carried") == 0;
   f->loss = strcmp (c->loss, mae) == 0 ? RS_FRAME_LOSS_MAE : RS_FRAME_LOSS_MSE;
   /* An LSTM carries [h | c]: twice the hidden size. */
   f->state_floats = (gsize) c->layers * c->hidden * (strcmp (c->cell, "lstm") == 0 ? 2 : 1);
   f->vout = g_new (float, (gsize) 256 * f->H);
+  f->zhat = g_new (double, 2 * (gsize) f->H);
+  f->resid_sq = g_new (double, f->H);
+  f->resid_n = g_new (gsize, f->H);
 
   f->base.item_name = "windows";
   f->base.n_inputs = f->I;
   f->base.n_outputs = f->H;
-  f->base.n_items = (guint) ((f->train_end + f->window - 1) / f->window);
+  f->base.n_items = (guint) ((f->train_end - f->first + f->window - 1) / f->window);
   f->base.metric_name = "valid RMSE (data units)";
   f->base.shard_new = shard_new;
   f->base.shard_free = shard_free;

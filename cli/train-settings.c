@@ -47,6 +47,16 @@ static const Spec specs[RS_SET_COUNT] = {
                        0, 0, FALSE, TRUE, "POLICY", "Missing values in the CSV (default: error)" },
   [RS_SET_HORIZON] = { "data", "horizon", 'H', T_UINT, "1", NULL, 1, 10000, FALSE, TRUE, "H",
                        "Steps forecast after each row (default: 1)" },
+  [RS_SET_SEASON] = { "data", "season", 0, T_UINT, "0", NULL, 0, 100000, FALSE, TRUE, "M",
+                      "Rows per season (12 monthly, 4 quarterly, 7 daily...); 0: from the time "
+                      "column's spacing, 1 without one (default: 0)" },
+  [RS_SET_LOG_TRANSFORM] = { "data", "log-transform", 0, T_CHOICE, "auto", "auto|yes|no", 0, 0,
+                             FALSE, TRUE, "HOW", "Forecast the log of the target: auto (when "
+                             "every value is > 0), yes or no (default: auto)" },
+  [RS_SET_REFERENCE] = { "data", "reference", 0, T_CHOICE, "seasonal", "none|naive|seasonal", 0,
+                         0, FALSE, TRUE, "REF", "What the network corrects: seasonal (the "
+                         "seasonal naive forecast), naive (the last value) or none (it "
+                         "forecasts the level itself) (default: seasonal)" },
   [RS_SET_VALIDATION] = { "data", "validation", 0, T_NUMBER, "0.2", NULL, 0, 0.9, FALSE, TRUE,
                           "SHARE", "Share of rows held out at the end (default: 0.2)" },
   [RS_SET_UNITS] = { "data", "units", 0, T_CHOICE, "words", "words|chars", 0, 0, FALSE, TRUE,
@@ -485,6 +495,8 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   } else {
     static const RsSettingId forecast_only[] = { RS_SET_TARGET, RS_SET_COVARIATES,
                                                  RS_SET_TIME_COLUMN };
+    /* (season, log-transform and reference have defaults; only the
+     * forecast task reads them.) */
     for (guint i = 0; i < G_N_ELEMENTS (forecast_only); i++)
       if (s->value[forecast_only[i]] != NULL && s->value[forecast_only[i]][0] != '\0')
         return bad (error, s, forecast_only[i], "is for the forecast task, not %s", task);
@@ -524,6 +536,9 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   c->window = s->value[RS_SET_WINDOW] != NULL ? (guint) n[RS_SET_WINDOW] : forecast ? 32 : 0;
   c->batch = s->value[RS_SET_BATCH] != NULL ? (guint) n[RS_SET_BATCH] : forecast ? 8 : 32;
   c->checkpoint_every = (guint) n[RS_SET_CHECKPOINT_EVERY];
+  c->season = (guint) n[RS_SET_SEASON];
+  c->log_transform = s->value[RS_SET_LOG_TRANSFORM];
+  c->reference = s->value[RS_SET_REFERENCE];
   c->freq_masks = (guint) n[RS_SET_FREQ_MASKS];
   c->freq_mask_width = (guint) n[RS_SET_FREQ_MASK_WIDTH];
   c->freq_mask_period = (guint) n[RS_SET_FREQ_MASK_PERIOD];
@@ -592,7 +607,8 @@ applies (guint id, const char *task)
   case RS_SET_FREQ_MASK_PERIOD: case RS_SET_TIME_MASKS: case RS_SET_TIME_MASK_WIDTH:
     return !forecast && (id != RS_SET_UNITS || strcmp (task, "ctc") == 0);
   case RS_SET_TARGET: case RS_SET_COVARIATES: case RS_SET_TIME_COLUMN: case RS_SET_MISSING:
-  case RS_SET_HORIZON: case RS_SET_STATE:
+  case RS_SET_HORIZON: case RS_SET_STATE: case RS_SET_SEASON: case RS_SET_LOG_TRANSFORM:
+  case RS_SET_REFERENCE:
     return forecast;
   default:
     return TRUE;

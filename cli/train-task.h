@@ -60,8 +60,11 @@ struct TrainTask {
 
   /* Adds the model file's metadata (key, value pairs into meta, strings
    * owned by the task or by keep) and the task's part of the "training"
-   * JSON object (", \"key\": value" members) into training. */
-  void (*metadata) (TrainTask *task, GPtrArray *meta, GPtrArray *keep, GString *training);
+   * JSON object (", \"key\": value" members) into training. best holds
+   * the weights being saved (the task may run them, e.g. to measure its
+   * errors). */
+  void (*metadata) (TrainTask *task, RsTrainable *best, GPtrArray *meta, GPtrArray *keep,
+                    GString *training);
 
   /* The epoch being trained (0-based), set by the loop before each epoch
    * and read-only during it: tasks that perturb their data (SpecAugment)

@@ -578,7 +578,8 @@ save_model (Run *r, GError **error)
     g_string_append (training, ", \"data_sha256\": ");
     rs_json_append_string (training, r->task->digest);
   }
-  r->task->metadata (r->task, meta, kept, training);
+  rs_trainable_set_params (r->t, r->best);
+  r->task->metadata (r->task, r->t, meta, kept, training);
   g_string_append_printf (training, ", \"epochs\": %u, \"steps\": %" G_GUINT64_FORMAT
                           ", \"stopped_early\": %s, \"best_epoch\": %u", r->epoch, r->step,
                           r->stopped ? "true" : "false", best);
@@ -604,7 +605,6 @@ save_model (Run *r, GError **error)
   g_ptr_array_add (meta, training->str);
   g_ptr_array_add (meta, NULL);
 
-  rs_trainable_set_params (r->t, r->best);
   ok = rs_trainable_save (r->t, r->cfg.output, (const char *const *) meta->pdata, error);
   rs_trainable_set_params (r->t, r->params);
   return ok;

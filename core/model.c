@@ -488,6 +488,13 @@ rs_model_free (RsModel *model)
 }
 
 const char *
+rs_model_display_name (const RsModel *model)
+{
+  g_return_val_if_fail (model != NULL, NULL);
+  return model->display_name;
+}
+
+const char *
 rs_model_cell_name (const RsModel *model)
 {
   g_return_val_if_fail (model != NULL, NULL);

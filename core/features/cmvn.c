@@ -33,6 +33,8 @@ struct RsCmvn {
   float *ring;               /* capacity x dim */
   guint capacity;
   double *sum, *sum_sq;      /* over the last window */
+  double *prior_sum, *prior_sum_sq; /* the prior's, weighted; zeros without one */
+  double prior_frames;
   gint64 last_start, last_end; /* the last window; -1 before the first */
   gint64 n_in;               /* frames accepted */
   gint64 next;               /* next output frame */
@@ -115,6 +117,8 @@ rs_cmvn_new (guint dim, const RsCmvnOptions *opts, GError **error)
   c->ring = g_new (float, (gsize) c->capacity * dim);
   c->sum = g_new (double, dim);
   c->sum_sq = g_new (double, dim);
+  c->prior_sum = g_new0 (double, dim);
+  c->prior_sum_sq = g_new0 (double, dim);
   rs_cmvn_reset (c);
   return c;
 }
@@ -127,6 +131,8 @@ rs_cmvn_free (RsCmvn *c)
   g_free (c->ring);
   g_free (c->sum);
   g_free (c->sum_sq);
+  g_free (c->prior_sum);
+  g_free (c->prior_sum_sq);
   g_free (c);
 }
 
@@ -135,6 +141,34 @@ rs_cmvn_dim (const RsCmvn *c)
 {
   g_return_val_if_fail (c != NULL, 0);
   return c->dim;
+}
+
+gboolean
+rs_cmvn_set_prior (RsCmvn *c, const double *mean, const double *std, double frames,
+                   GError **error)
+{
+  g_return_val_if_fail (c != NULL, FALSE);
+  g_return_val_if_fail (frames == 0 || (mean != NULL && std != NULL), FALSE);
+
+  if (!(isfinite (frames) && frames >= 0) || (frames > 0 && c->opts.center)) {
+    g_set_error (error, RS_ERROR, RS_ERROR_FAILED,
+                 "a prior of %g frames: it must be finite, at least 0, and not with "
+                 "--center=true", frames);
+    return FALSE;
+  }
+  for (guint k = 0; frames > 0 && k < c->dim; k++)
+    if (!isfinite (mean[k]) || !isfinite (std[k]) || std[k] < 0) {
+      g_set_error (error, RS_ERROR, RS_ERROR_FAILED,
+                   "the prior of value %u: mean %g and standard deviation %g must be finite "
+                   "and the deviation at least 0", k + 1, mean[k], std[k]);
+      return FALSE;
+    }
+  c->prior_frames = frames;
+  for (guint k = 0; k < c->dim; k++) {
+    c->prior_sum[k] = frames > 0 ? frames * mean[k] : 0;
+    c->prior_sum_sq[k] = frames > 0 ? frames * (std[k] * std[k] + mean[k] * mean[k]) : 0;
+  }
+  return TRUE;
 }
 
 void
@@ -236,7 +270,8 @@ add_frame (RsCmvn *c, gint64 t, double sign)
 gboolean
 rs_cmvn_pop (RsCmvn *c, float *out, gint64 *index)
 {
-  gint64 t, start, end, n;
+  gint64 t, start, end;
+  double n;
   const float *x;
 
   g_return_val_if_fail (c != NULL, FALSE);
@@ -270,30 +305,27 @@ rs_cmvn_pop (RsCmvn *c, float *out, gint64 *index)
   c->last_start = start;
   c->last_end = end;
 
-  n = end - start;
+  n = (double) (end - start) + c->prior_frames;
   x = frame_at (c, t);
-  {
-    const double a = -1.0 / (double) n;
+  for (guint k = 0; k < c->dim; k++) {
+    const double sum = c->sum[k] + c->prior_sum[k];
+    double v = (double) x[k] + (-1.0 / n) * sum;
 
-    for (guint k = 0; k < c->dim; k++) {
-      double v = (double) x[k] + a * c->sum[k];
+    if (c->opts.norm_vars) {
+      if (n == 1) {
+        /* One frame: Kaldi outputs zeros. */
+        v = 0.0;
+      } else {
+        double var = (c->sum_sq[k] + c->prior_sum_sq[k]) * (1.0 / n);
 
-      if (c->opts.norm_vars) {
-        if (n == 1) {
-          /* One frame: Kaldi outputs zeros. */
-          v = 0.0;
-        } else {
-          double var = c->sum_sq[k] * (1.0 / (double) n);
-
-          var += (-1.0 / ((double) n * (double) n)) * (c->sum[k] * c->sum[k]);
-          /* Kaldi floors the variance at 1e-10 (and warns). */
-          if (var < 1.0e-10)
-            var = 1.0e-10;
-          v *= pow (var, -0.5);
-        }
+        var += (-1.0 / (n * n)) * (sum * sum);
+        /* Kaldi floors the variance at 1e-10 (and warns). */
+        if (var < 1.0e-10)
+          var = 1.0e-10;
+        v *= pow (var, -0.5);
       }
-      out[k] = (float) v;
     }
+    out[k] = (float) v;
   }
   if (index != NULL)
     *index = t;

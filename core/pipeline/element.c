@@ -1,6 +1,7 @@
 /* Helpers every element uses: parameter access and frame blocks. */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "element.h"
@@ -129,4 +130,27 @@ rs_element_reset_upstream (RsElement *self)
   for (RsElement *e = self->upstream; e != NULL && e->upstream != NULL; e = e->upstream)
     if (e->klass->reset != NULL)
       e->klass->reset (e);
+}
+
+/* Parses a comma-separated list of finite numbers in the C locale. */
+GArray *
+rs_element_numbers (RsElement *self, const char *param, const char *text, GError **error)
+{
+  g_auto (GStrv) items = g_strsplit (text, ",", -1);
+  GArray *values = g_array_new (FALSE, FALSE, sizeof (double));
+
+  for (guint i = 0; items[i] != NULL; i++) {
+    char *end;
+    double v;
+
+    g_strstrip (items[i]);
+    v = g_ascii_strtod (items[i], &end);
+    if (items[i][0] == '\0' || *end != '\0' || !isfinite (v)) {
+      rs_element_fail (self, error, "%s: '%s' is not a number", param, items[i]);
+      g_array_unref (values);
+      return NULL;
+    }
+    g_array_append_val (values, v);
+  }
+  return values;
 }

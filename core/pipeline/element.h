@@ -62,6 +62,11 @@ typedef struct RsParamValue {
 typedef struct RsFormat {
   guint width;                 /* floats per frame; 0 until known */
   double rate;                 /* frames per second; 0 when irregular (rows of a CSV) */
+  /* Optional names of the values (width of them) and of the labels, for a
+   * sink's header; owned by the element that set them, valid until it
+   * stops. NULL: unnamed. */
+  const char *const *names;
+  const char *label_name;
 } RsFormat;
 
 typedef struct RsBlock {
@@ -124,6 +129,12 @@ gboolean rs_element_need_input_width (RsElement *self, GError **error);
 /* Errors in RS_ERROR_PIPELINE prefixed with "element NAME: ". */
 gboolean rs_element_fail (const RsElement *self, GError **error, const char *format, ...)
   G_GNUC_PRINTF (3, 4);
+
+/* Parses param's value text, a comma-separated list of finite numbers (C
+ * locale), into a new GArray of double; NULL with an error naming self and
+ * param. */
+GArray *rs_element_numbers (RsElement *self, const char *param, const char *text,
+                            GError **error);
 
 /* Makes room for at least n frames of out->width floats. */
 void rs_block_reserve (RsBlock *block, gsize n);

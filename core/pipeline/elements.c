@@ -14,6 +14,7 @@ extern const RsElementClass rs_diff_class;
 extern const RsElementClass rs_standardize_class;
 extern const RsElementClass rs_calendar_class;
 extern const RsElementClass rs_model_class;
+extern const RsElementClass rs_forecast_class;
 extern const RsElementClass rs_frontend_class;
 extern const RsElementClass rs_ctcdecode_class;
 extern const RsElementClass rs_csvsink_class;
@@ -35,6 +36,7 @@ const RsElementClass *const rs_element_classes[] = {
   &rs_calendar_class,
   &rs_frontend_class,
   &rs_model_class,
+  &rs_forecast_class,
   &rs_ctcdecode_class,
   &rs_csvsink_class,
   &rs_jsonsink_class,

@@ -24,6 +24,15 @@
  * Kaldi's warnings about floored variances are not reproduced (this code
  * does no I/O).
  *
+ * A prior (rs_cmvn_set_prior) adds to every window's statistics those of
+ * `frames` frames with a given mean and standard deviation, as Kaldi's
+ * online CMVN (online-feature.cc, OnlineCmvn) adds global statistics. Kaldi
+ * lets them fill the window only until it holds cmn_window frames; here
+ * they stay, because a live stream's window can hold nothing but silence,
+ * whose variances are tiny: normalised by them, the first word after a
+ * long pause is scaled far beyond anything a model was trained on. With a
+ * prior the start needs no lookahead (min-cmn-window=0).
+ *
  * Streaming works as in features.h (accept / pop / finish / reset); the
  * outputs are bit-identical however the input is split. Memory is fixed
  * at creation: max(cmn_window + 1, min_cmn_window) + 17 input frames;
@@ -68,6 +77,13 @@ RS_API RsCmvn *rs_cmvn_new (guint dim, const RsCmvnOptions *opts, GError **error
 RS_API void rs_cmvn_free (RsCmvn *cmvn);
 
 RS_API guint rs_cmvn_dim (const RsCmvn *cmvn);
+
+/* Sets the prior: dim means and dim standard deviations (copied), weighted
+ * as `frames` frames (0: no prior, the default). Kept across resets. Not
+ * allowed with center=true (FALSE with RS_ERROR_FAILED), nor with
+ * standard deviations that are negative or not finite. */
+RS_API gboolean rs_cmvn_set_prior (RsCmvn *cmvn, const double *mean, const double *std,
+                                   double frames, GError **error);
 
 /* Takes up to n_frames frames (n_frames * dim floats, frame-major) and
  * returns how many it took. Not after rs_cmvn_finish. */

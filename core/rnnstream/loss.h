@@ -11,7 +11,9 @@
  *  - MSE, MAE: the sum over counted frames and outputs divided by
  *    (counted frames * width) (nn.MSELoss / nn.L1Loss over the
  *    concatenated frames). The MAE gradient at an exact tie is 0, as
- *    PyTorch's sign().
+ *    PyTorch's sign(). A NaN target is a missing one (a forecast whose
+ *    step lies beyond the data): it is left out of the sum and the count,
+ *    as a masked mean, and its gradient is 0.
  *  - cross-entropy: outputs are logits; log-softmax per frame, the negative
  *    log-probability of the frame's class, averaged over counted frames
  *    (nn.CrossEntropyLoss on the concatenated frames).

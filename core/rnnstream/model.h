@@ -49,6 +49,8 @@ RS_API RsModel *rs_model_new (const RsSafetensors *st, const char *display_name,
 RS_API void rs_model_free (RsModel *model);
 
 RS_API const char *rs_model_cell_name (const RsModel *model);
+/* The name given when the model was made (its file's path); owned by model. */
+RS_API const char *rs_model_display_name (const RsModel *model);
 RS_API guint rs_model_n_layers (const RsModel *model);
 RS_API gboolean rs_model_is_bidirectional (const RsModel *model);
 RS_API guint rs_model_input_size (const RsModel *model);

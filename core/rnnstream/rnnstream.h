@@ -13,6 +13,8 @@
 #include <rnnstream/error.h>
 #include <rnnstream/features.h>
 #include <rnnstream/forecast-data.h>
+#include <rnnstream/forecast-transform.h>
+#include <rnnstream/forecaster.h>
 #include <rnnstream/loss.h>
 #include <rnnstream/microphone.h>
 #include <rnnstream/model.h>

@@ -24,6 +24,14 @@
  * resampled to RATE when theirs differs. The files are processed on
  * n_threads threads; the features do not depend on the thread count.
  *
+ * A cmvn element in FRONTEND with prior-frames= but no prior-mean= has its
+ * prior (rnnstream/cmvn.h) estimated from the corpus: the mean and
+ * standard deviation of every frame that reaches it, over every file, in a
+ * first pass through the elements before it. rs_utterances_frontend gives
+ * the front end with the numbers filled in, which is what a model trained
+ * on the corpus must be served with (and what a validation corpus is
+ * loaded with, so that it is normalised as the training corpus is).
+ *
  * A file that cannot be read (missing, corrupt, empty of frames) does not
  * stop the others: it is left out of the corpus and its error ("LIST:LINE:
  * PATH: message") kept for the caller to report (rs_utterances_failures).
@@ -58,6 +66,9 @@ RS_API void rs_utterances_free (RsUtterances *utterances);
 RS_API guint rs_utterances_count (const RsUtterances *utterances);
 /* Floats per feature frame (the front end's output width). */
 RS_API guint rs_utterances_width (const RsUtterances *utterances);
+/* The front end the features were computed with: FRONTEND, with any
+ * estimated prior filled in. Owned by the corpus. */
+RS_API const char *rs_utterances_frontend (const RsUtterances *utterances);
 /* The front end's frame rate (frames per second). */
 RS_API double rs_utterances_frame_rate (const RsUtterances *utterances);
 

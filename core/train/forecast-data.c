@@ -10,15 +10,18 @@
 
 #include "rnnstream/error.h"
 #include "rnnstream/forecast-data.h"
+#include "rnnstream/series-time.h"
 
 struct RsForecastData {
-  guint n_inputs;
+  guint n_columns;           /* 1 + covariates */
   guint horizon;
-  GArray *values;            /* double, n_rows * n_inputs */
+  GArray *values;            /* double, n_rows * n_columns, as read */
+  double *z;                 /* n_rows: the target's z */
   GPtrArray *times;          /* char *, one per row; NULL without a time column */
-  GPtrArray *names;          /* char *, one per input */
-  double *mean, *std;
-  gsize n_rows, n_train_rows;
+  GPtrArray *names;          /* char *, one per column */
+  RsForecastTransform tr;
+  const char *period;
+  gsize n_rows, n_train_rows, lag;
   gboolean validating;
 };
 
@@ -31,8 +34,8 @@ rs_forecast_data_free (RsForecastData *d)
   if (d->times != NULL)
     g_ptr_array_unref (d->times);
   g_ptr_array_unref (d->names);
-  g_free (d->mean);
-  g_free (d->std);
+  g_free (d->z);
+  rs_forecast_transform_clear (&d->tr);
   g_free (d);
 }
 
@@ -66,38 +69,164 @@ read_rows (RsForecastData *d, FILE *file, const char *display, const RsForecastD
   }
   if (got < 0)
     return FALSE;
-  for (guint i = 0; i < d->n_inputs && rs_csv_stream_n_values (stream) > 0; i++)
+  for (guint i = 0; i < d->n_columns && rs_csv_stream_n_values (stream) > 0; i++)
     g_ptr_array_add (d->names, g_strdup (rs_csv_stream_value_name (stream, i)));
   return TRUE;
 }
 
-/* Mean and population std of each column over the training rows, in a
- * fixed order (the same data give the same bits). */
-static gboolean
-standardise (RsForecastData *d, const char *display, GError **error)
+/* Mean and population deviation of n values at stride apart, in a fixed
+ * order (the same data give the same bits). */
+static void
+moments (const double *v, gsize n, gsize stride, double *mean, double *std)
 {
+  double sum = 0, sq = 0;
+
+  for (gsize t = 0; t < n; t++)
+    sum += v[t * stride];
+  *mean = sum / (double) n;
+  for (gsize t = 0; t < n; t++) {
+    const double e = v[t * stride] - *mean;
+    sq += e * e;
+  }
+  *std = sqrt (sq / (double) n);
+}
+
+static gboolean
+constant (double mean, double std)
+{
+  return !(std > 1e-12 * MAX (fabs (mean), 1.0));
+}
+
+/* The transform's statistics over the training part: for reference none,
+ * each column's over the training rows (the target's for every step);
+ * otherwise the differences' over the training frames that have them and
+ * each step's correction over the training frames. */
+static gboolean
+fit (RsForecastData *d, const char *display, GError **error)
+{
+  RsForecastTransform *tr = &d->tr;
   const double *v = (const double *) d->values->data;
+  const gsize w = d->n_columns, lag = d->lag;
+  const guint first_cov = tr->n_inputs - tr->n_covariates;
+  g_autofree double *raw = g_new (double, (gsize) MAX (d->n_train_rows, 1) * tr->n_inputs);
 
-  d->mean = g_new0 (double, d->n_inputs);
-  d->std = g_new0 (double, d->n_inputs);
-  for (guint j = 0; j < d->n_inputs; j++) {
-    double sum = 0, sq = 0;
-
-    for (gsize t = 0; t < d->n_train_rows; t++)
-      sum += v[t * d->n_inputs + j];
-    d->mean[j] = sum / (double) d->n_train_rows;
-    for (gsize t = 0; t < d->n_train_rows; t++) {
-      const double e = v[t * d->n_inputs + j] - d->mean[j];
-      sq += e * e;
-    }
-    d->std[j] = sqrt (sq / (double) d->n_train_rows);
-    if (!(d->std[j] > 1e-12 * MAX (fabs (d->mean[j]), 1.0))) {
+  for (guint j = 0; j < w; j++) {
+    double mean, std;
+    moments (j == 0 ? d->z : v + j, d->n_train_rows, j == 0 ? 1 : w, &mean, &std);
+    if (constant (mean, std)) {
       g_set_error (error, RS_ERROR, RS_ERROR_PARSE, "%s: column '%s' is constant over the %"
                    G_GSIZE_FORMAT " training rows: nothing to learn from it", display,
                    (const char *) d->names->pdata[j], d->n_train_rows);
       return FALSE;
     }
+    if (j > 0) {
+      tr->in_mean[first_cov + j - 1] = mean;
+      tr->in_std[first_cov + j - 1] = std;
+    } else if (tr->reference == RS_FORECAST_REFERENCE_NONE) {
+      tr->in_mean[0] = mean;
+      tr->in_std[0] = std;
+      for (guint h = 0; h < tr->horizon; h++) {
+        tr->out_mean[h] = mean;
+        tr->out_std[h] = std;
+      }
+    }
   }
+  if (tr->reference == RS_FORECAST_REFERENCE_NONE)
+    return TRUE;
+
+  /* Differences over the training rows from lag on. */
+  for (gsize t = lag; t < d->n_train_rows; t++)
+    rs_forecast_transform_raw_inputs (tr, d->z + t, v + t * w + 1,
+                                      raw + (t - lag) * tr->n_inputs);
+  for (guint i = 0; i < first_cov; i++) {
+    moments (raw + i, d->n_train_rows - lag, tr->n_inputs, &tr->in_mean[i], &tr->in_std[i]);
+    if (constant (tr->in_mean[i], tr->in_std[i]))
+      tr->in_std[i] = 1;
+  }
+  /* Corrections z_{t+h} - r_{t,h} over the training frames whose step h
+   * lies in the training rows; a step with fewer than 2 keeps the
+   * statistics of the step before. */
+  for (guint h = 1; h <= tr->horizon; h++) {
+    gsize n = 0;
+    for (gsize t = lag; t + h < d->n_train_rows; t++)
+      raw[n++] = d->z[t + h] - rs_forecast_transform_reference (tr, d->z + t, h);
+    if (n < 2) {
+      tr->out_mean[h - 1] = tr->out_mean[h - 2];
+      tr->out_std[h - 1] = tr->out_std[h - 2];
+      continue;
+    }
+    moments (raw, n, 1, &tr->out_mean[h - 1], &tr->out_std[h - 1]);
+    if (constant (tr->out_mean[h - 1], tr->out_std[h - 1]))
+      tr->out_std[h - 1] = 1;
+  }
+  return TRUE;
+}
+
+static guint
+season_of_period (RsPeriod period)
+{
+  switch (period) {
+  case RS_PERIOD_MINUTELY:
+    return 60;
+  case RS_PERIOD_HOURLY:
+    return 24;
+  case RS_PERIOD_DAILY:
+    return 7;
+  case RS_PERIOD_WEEKLY:
+    return 52;
+  case RS_PERIOD_MONTHLY:
+    return 12;
+  case RS_PERIOD_QUARTERLY:
+    return 4;
+  case RS_PERIOD_YEARLY:
+  case RS_PERIOD_UNKNOWN:
+  default:
+    return 1;
+  }
+}
+
+/* The period most neighbouring rows agree on, if at least 90% of them do
+ * (a gap or two do not hide a series' rhythm; a mix of spacings has none). */
+static RsPeriod
+period_of_times (GPtrArray *times)
+{
+  guint counts[RS_PERIOD_YEARLY + 1] = { 0 }, pairs = 0, best = RS_PERIOD_UNKNOWN;
+  RsTime prev, cur;
+  gboolean have_prev = FALSE;
+
+  for (guint i = 0; times != NULL && i < times->len; i++) {
+    const gboolean ok = rs_time_parse (times->pdata[i], -1, RS_TIME_INTEGERS_AUTO, &cur);
+    if (ok && have_prev) {
+      counts[rs_time_period_between (&prev, &cur)]++;
+      pairs++;
+    }
+    have_prev = ok;
+    prev = cur;
+  }
+  for (guint p = 1; p <= RS_PERIOD_YEARLY; p++)
+    if (counts[p] > counts[best])
+      best = p;
+  return pairs > 0 && counts[best] >= 0.9 * pairs ? (RsPeriod) best : RS_PERIOD_UNKNOWN;
+}
+
+/* z of every row; log = -1 takes logs when every value is > 0. */
+static gboolean
+make_z (RsForecastData *d, int log, const char *display, GError **error)
+{
+  const double *v = (const double *) d->values->data;
+
+  d->tr.log = log != 0;
+  for (gsize t = 0; log < 0 && t < d->n_rows; t++)
+    d->tr.log = d->tr.log && v[t * d->n_columns] > 0;
+  d->z = g_new (double, d->n_rows);
+  for (gsize t = 0; t < d->n_rows; t++)
+    if (!rs_forecast_transform_z (&d->tr, v[t * d->n_columns], &d->z[t])) {
+      g_set_error (error, RS_ERROR, RS_ERROR_PARSE, "%s: row %" G_GSIZE_FORMAT "%s%s%s: '%s' is "
+                   "%g, and a forecaster on logs needs values > 0", display, t + 1,
+                   d->times ? " (" : "", d->times ? (char *) d->times->pdata[t] : "",
+                   d->times ? ")" : "", (const char *) d->names->pdata[0], v[t * d->n_columns]);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -122,7 +251,7 @@ rs_forecast_data_load (const char *path, const RsForecastDataOptions *o, GError 
     return NULL;
   }
   d = g_new0 (RsForecastData, 1);
-  d->n_inputs = 1 + o->n_covariates;
+  d->n_columns = 1 + o->n_covariates;
   d->horizon = o->horizon;
   d->values = g_array_new (FALSE, FALSE, sizeof (double));
   d->names = g_ptr_array_new_with_free_func (g_free);
@@ -132,20 +261,35 @@ rs_forecast_data_load (const char *path, const RsForecastDataOptions *o, GError 
   if (!ok)
     return NULL;
 
-  d->n_rows = d->values->len / d->n_inputs;
+  d->n_rows = d->values->len / d->n_columns;
   d->n_train_rows = (gsize) floor ((double) d->n_rows * (1.0 - o->validation));
   d->validating = o->validation > 0;
-  train_frames = d->n_train_rows > d->horizon ? d->n_train_rows - d->horizon : 0;
-  valid_frames = d->n_rows >= d->n_train_rows + d->horizon ?
-    d->n_rows - d->horizon - (d->n_train_rows - 1) : 0;
+  if (o->season > 0) {
+    d->tr.season = o->season;
+    d->period = "given";
+  } else {
+    const RsPeriod period = period_of_times (d->times);
+    d->tr.season = season_of_period (period);
+    d->period = d->times == NULL ? "none" : rs_period_name (period);
+  }
+  d->tr.horizon = o->horizon;
+  d->tr.reference = o->reference;
+  d->tr.n_covariates = o->n_covariates;
+  rs_forecast_transform_init (&d->tr);
+  d->lag = rs_forecast_transform_lag (&d->tr);
+  if (!make_z (d, o->log, display, error))
+    return NULL;
+  train_frames = d->n_train_rows > d->lag + 1 ? d->n_train_rows - 1 - d->lag : 0;
+  valid_frames = d->n_rows > d->n_train_rows ? d->n_rows - d->n_train_rows : 0;
   if (train_frames < 2 || (d->validating && valid_frames == 0)) {
     g_set_error (error, RS_ERROR, RS_ERROR_PARSE, "%s: %" G_GSIZE_FORMAT " rows are too few for "
-                 "a horizon of %u with %g of them held out for validation (%" G_GSIZE_FORMAT
-                 " training and %" G_GSIZE_FORMAT " validation forecasts)", display, d->n_rows,
-                 d->horizon, o->validation, train_frames, valid_frames);
+                 "a horizon of %u and a season of %u with %g of them held out for validation (%"
+                 G_GSIZE_FORMAT " training and %" G_GSIZE_FORMAT " validation forecasts)",
+                 display, d->n_rows, d->horizon, d->tr.season, o->validation, train_frames,
+                 valid_frames);
     return NULL;
   }
-  if (!standardise (d, display, error))
+  if (!fit (d, display, error))
     return NULL;
   return g_steal_pointer (&d);
 }
@@ -159,7 +303,7 @@ rs_forecast_data_n_rows (const RsForecastData *d)
 guint
 rs_forecast_data_n_inputs (const RsForecastData *d)
 {
-  return d->n_inputs;
+  return d->tr.n_inputs;
 }
 
 guint
@@ -169,55 +313,91 @@ rs_forecast_data_horizon (const RsForecastData *d)
 }
 
 const char *
-rs_forecast_data_input_name (const RsForecastData *d, guint i)
+rs_forecast_data_column_name (const RsForecastData *d, guint i)
 {
-  g_return_val_if_fail (i < d->n_inputs, NULL);
+  g_return_val_if_fail (i < d->n_columns, NULL);
   return d->names->pdata[i];
+}
+
+gsize
+rs_forecast_data_first_frame (const RsForecastData *d)
+{
+  return d->lag;
 }
 
 void
 rs_forecast_data_split (const RsForecastData *d, gsize *train_end, gsize *valid_begin,
                         gsize *valid_end)
 {
-  *train_end = d->n_train_rows - d->horizon;
+  *train_end = d->n_train_rows - 1;
   if (d->validating) {
     *valid_begin = d->n_train_rows - 1;
-    *valid_end = d->n_rows - d->horizon;
+    *valid_end = d->n_rows - 1;
   } else {
     *valid_begin = *valid_end = *train_end;
   }
 }
 
-const double *
-rs_forecast_data_mean (const RsForecastData *d)
+const RsForecastTransform *
+rs_forecast_data_transform (const RsForecastData *d)
 {
-  return d->mean;
+  return &d->tr;
 }
 
-const double *
-rs_forecast_data_std (const RsForecastData *d)
+const char *
+rs_forecast_data_period (const RsForecastData *d)
 {
-  return d->std;
+  return d->period;
 }
 
 void
-rs_forecast_data_frames (const RsForecastData *d, gsize first, gsize n, float *inputs,
-                         float *targets)
+rs_forecast_data_frames (const RsForecastData *d, gsize first, gsize n, gboolean training,
+                         float *inputs, float *targets)
 {
   const double *v = (const double *) d->values->data;
-  const guint w = d->n_inputs;
+  const gsize known = training ? d->n_train_rows : d->n_rows;
 
-  g_return_if_fail (first + n <= d->n_rows);
-  g_return_if_fail (targets == NULL || first + n + d->horizon <= d->n_rows);
-  for (gsize t = 0; t < n; t++) {
-    for (guint j = 0; j < w; j++)
-      inputs[t * w + j] = (float) ((v[(first + t) * w + j] - d->mean[j]) / d->std[j]);
-    if (targets == NULL)
+  g_return_if_fail (first >= d->lag && first + n <= d->n_rows);
+  for (gsize t = first; t < first + n; t++) {
+    float *u = targets != NULL ? targets + (t - first) * d->horizon : NULL;
+    rs_forecast_transform_inputs (&d->tr, d->z + t, v + t * d->n_columns + 1,
+                                  inputs + (t - first) * d->tr.n_inputs);
+    if (u == NULL)
       continue;
-    for (guint h = 0; h < d->horizon; h++)
-      targets[t * d->horizon + h] =
-        (float) ((v[(first + t + 1 + h) * w] - d->mean[0]) / d->std[0]);
+    if (t + d->horizon < known) {
+      rs_forecast_transform_targets (&d->tr, d->z + t, u);
+      continue;
+    }
+    /* Steps beyond what is known are missing (NaN), which the losses
+     * leave out. */
+    for (guint h = 1; h <= d->horizon; h++)
+      u[h - 1] = t + h < known
+                   ? (float) ((d->z[t + h] - rs_forecast_transform_reference (&d->tr, d->z + t, h)
+                               - d->tr.out_mean[h - 1]) / d->tr.out_std[h - 1])
+                   : NAN;
   }
+}
+
+void
+rs_forecast_data_forecast (const RsForecastData *d, gsize t, const float *u, double *zhat,
+                           double *yhat)
+{
+  g_return_if_fail (t >= d->lag && t < d->n_rows);
+  rs_forecast_transform_forecast (&d->tr, d->z + t, u, zhat, yhat);
+}
+
+double
+rs_forecast_data_target (const RsForecastData *d, gsize t)
+{
+  g_return_val_if_fail (t < d->n_rows, NAN);
+  return g_array_index (d->values, double, t * d->n_columns);
+}
+
+double
+rs_forecast_data_z (const RsForecastData *d, gsize t)
+{
+  g_return_val_if_fail (t < d->n_rows, NAN);
+  return d->z[t];
 }
 
 const char *

@@ -23,25 +23,30 @@ n_counted (const RsLossFrames *f)
   return n;
 }
 
-/* MSE (p = 2) and MAE (p = 1) share everything but the per-element term. */
+/* MSE (p = 2) and MAE (p = 1) share everything but the per-element term.
+ * A NaN target is no target: left out of the sum and the count. */
 static double
 regression (const RsLossFrames *f, const float *target, float *d_output, int p)
 {
-  const gsize n = n_counted (f) * f->width;
+  gsize n = 0;
   double sum = 0.0;
 
   g_return_val_if_fail (f != NULL && f->output != NULL && target != NULL, 0.0);
 
   for (guint t = 0; t < f->n_frames; t++)
+    for (guint b = 0; b < f->n_streams; b++)
+      for (guint j = 0; counted (f, t, b) && j < f->width; j++)
+        n += !isnan (target[((gsize) t * f->n_streams + b) * f->width + j]);
+  for (guint t = 0; t < f->n_frames; t++)
     for (guint b = 0; b < f->n_streams; b++) {
       const gsize row = ((gsize) t * f->n_streams + b) * f->width;
-      const gboolean on = counted (f, t, b) && n > 0;
+      const gboolean on = counted (f, t, b);
 
       for (guint j = 0; j < f->width; j++) {
         const double e = (double) f->output[row + j] - (double) target[row + j];
         double g = 0.0;
 
-        if (on) {
+        if (on && !isnan (target[row + j])) {
           sum += p == 2 ? e * e : fabs (e);
           g = p == 2 ? 2.0 * e / (double) n : (e > 0 ? 1.0 : e < 0 ? -1.0 : 0.0) / (double) n;
         }

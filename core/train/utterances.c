@@ -1,8 +1,10 @@
 /* A corpus of utterances and their features (see rnnstream/utterances.h). */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
+#include "pipeline/parser.h"
 #include "rnnstream/error.h"
 #include "rnnstream/pipeline.h"
 #include "rnnstream/utterances.h"
@@ -23,6 +25,7 @@ struct RsUtterances {
   guint width;
   double frame_rate;
   GPtrArray *failures;       /* char *, NULL-terminated */
+  char *frontend;            /* as run, with any estimated prior filled in */
 };
 
 static void
@@ -44,6 +47,7 @@ rs_utterances_free (RsUtterances *c)
     utterance_clear (&g_array_index (c->items, Utterance, i));
   g_array_unref (c->items);
   g_ptr_array_unref (c->failures);
+  g_free (c->frontend);
   g_free (c);
 }
 
@@ -164,8 +168,8 @@ extract_job (gpointer data, gpointer user_data)
   extract (u, job, &rate, &width);
 }
 
-RsUtterances *
-rs_utterances_load (const char *list_path, const RsUtteranceOptions *o, GError **error)
+static RsUtterances *
+load (const char *list_path, const RsUtteranceOptions *o, GError **error)
 {
   g_autoptr (RsUtterances) c = g_new0 (RsUtterances, 1);
   g_autoptr (RsPipeline) prototype = NULL;
@@ -235,7 +239,133 @@ rs_utterances_load (const char *list_path, const RsUtteranceOptions *o, GError *
   g_array_unref (c->items);
   c->items = kept;
   g_ptr_array_add (c->failures, NULL);
+  c->frontend = g_strdup (o->frontend);
   return g_steal_pointer (&c);
+}
+
+/* Whether element e (a cmvn) asks for its prior to be estimated:
+ * prior-frames without prior-mean. */
+static gboolean
+wants_prior (const RsElementText *e)
+{
+  gboolean frames = FALSE, mean = FALSE;
+
+  if (strcmp (e->type, "cmvn") != 0)
+    return FALSE;
+  for (guint i = 0; i < e->params->len; i++) {
+    const RsParamText *p = g_ptr_array_index (e->params, i);
+    frames = frames || strcmp (p->key, "prior-frames") == 0;
+    mean = mean || strcmp (p->key, "prior-mean") == 0 || strcmp (p->key, "prior-std") == 0;
+  }
+  return frames && !mean;
+}
+
+static void
+append_element (GString *out, const RsElementText *e, const char *extra)
+{
+  if (out->len > 0)
+    g_string_append (out, " ! ");
+  g_string_append (out, e->type);
+  for (guint i = 0; i < e->params->len; i++) {
+    const RsParamText *p = g_ptr_array_index (e->params, i);
+    g_autofree char *value = rs_pipeline_quote (p->value);
+    g_string_append_printf (out, " %s=%s", p->key, value);
+  }
+  if (extra != NULL)
+    g_string_append_printf (out, " %s", extra);
+}
+
+static void
+append_numbers (GString *out, const double *values, guint n)
+{
+  for (guint k = 0; k < n; k++) {
+    char number[G_ASCII_DTOSTR_BUF_SIZE];
+    g_string_append_printf (out, "%s%s", k > 0 ? "," : "",
+                            g_ascii_formatd (number, sizeof number, "%.6g", values[k]));
+  }
+}
+
+/* The front end with the prior of each cmvn that wants one estimated from
+ * every frame its input has over the corpus (in list order, so that the
+ * numbers do not depend on the threads), or NULL with an error. */
+static char *
+estimate_priors (const char *list_path, const RsUtteranceOptions *o, GError **error)
+{
+  g_autoptr (GPtrArray) elements = rs_pipeline_parse (o->frontend, "front end", error);
+  g_autoptr (GString) done = g_string_new (NULL);
+
+  if (elements == NULL)
+    return NULL;
+  for (guint e = 0; e < elements->len; e++) {
+    const RsElementText *el = g_ptr_array_index (elements, e);
+    RsUtteranceOptions prefix = *o;
+    g_autoptr (RsUtterances) c = NULL;
+    g_autofree double *sum = NULL, *sum_sq = NULL;
+    g_autoptr (GString) prior = g_string_new ("prior-mean=");
+    double n = 0;
+
+    if (!wants_prior (el)) {
+      append_element (done, el, NULL);
+      continue;
+    }
+    if (done->len == 0) {
+      g_set_error (error, RS_ERROR, RS_ERROR_PIPELINE,
+                   "front end: a cmvn prior is estimated from features: no element before it");
+      return NULL;
+    }
+    prefix.frontend = done->str;
+    c = load (list_path, &prefix, error);
+    if (c == NULL)
+      return NULL;
+    sum = g_new0 (double, c->width);
+    sum_sq = g_new0 (double, c->width);
+    for (guint i = 0; i < c->items->len; i++) {
+      const Utterance *u = &g_array_index (c->items, Utterance, i);
+      for (gsize f = 0; f < u->n_frames; f++)
+        for (guint k = 0; k < c->width; k++) {
+          const double v = u->features[f * c->width + k];
+          sum[k] += v;
+          sum_sq[k] += v * v;
+        }
+      n += u->n_frames;
+    }
+    for (guint k = 0; k < c->width; k++) {
+      sum[k] /= n;
+      sum_sq[k] = sqrt (MAX (sum_sq[k] / n - sum[k] * sum[k], 0));
+    }
+    append_numbers (prior, sum, c->width);
+    g_string_append (prior, " prior-std=");
+    append_numbers (prior, sum_sq, c->width);
+    append_element (done, el, prior->str);
+  }
+  return g_strdup (done->str);
+}
+
+RsUtterances *
+rs_utterances_load (const char *list_path, const RsUtteranceOptions *o, GError **error)
+{
+  g_autoptr (GPtrArray) elements = NULL;
+  g_autofree char *frontend = NULL;
+  RsUtteranceOptions resolved = *o;
+  gboolean estimate = FALSE;
+
+  g_return_val_if_fail (list_path != NULL && o != NULL && o->frontend != NULL, NULL);
+  elements = rs_pipeline_parse (o->frontend, "front end", NULL);
+  for (guint e = 0; elements != NULL && e < elements->len; e++)
+    estimate = estimate || wants_prior (g_ptr_array_index (elements, e));
+  if (!estimate)
+    return load (list_path, o, error);
+  frontend = estimate_priors (list_path, o, error);
+  if (frontend == NULL)
+    return NULL;
+  resolved.frontend = frontend;
+  return load (list_path, &resolved, error);
+}
+
+const char *
+rs_utterances_frontend (const RsUtterances *c)
+{
+  return c->frontend;
 }
 
 guint

@@ -1146,6 +1146,79 @@ test_cmvn_center (void)
   }
 }
 
+/* A prior of mean m and deviation s weighted as 2 frames is two frames
+ * m - s and m + s in front of the signal, kept in the window for good:
+ * with a window longer than the signal the outputs must agree. Also: a
+ * prior keeps the first word after a silence within range. */
+static void
+test_cmvn_prior (void)
+{
+  g_autoptr (GError) error = NULL;
+  RsCmvnOptions o = { .cmn_window = 1000, .min_cmn_window = 0, .norm_vars = TRUE };
+  g_autoptr (RsCmvn) with = rs_cmvn_new (2, &o, &error);
+  g_autoptr (RsCmvn) without = rs_cmvn_new (2, &o, &error);
+  const double mean[2] = { 3.0, -1.0 }, std[2] = { 2.0, 0.5 };
+  const gsize n = 300;
+  g_autofree float *x = ramp_frames (n, 2);
+  g_autofree float *padded = g_new (float, (n + 2) * 2);
+  g_autoptr (GArray) got = NULL, want = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (rs_cmvn_set_prior (with, mean, std, 2, &error));
+  g_assert_no_error (error);
+  for (guint k = 0; k < 2; k++) {
+    padded[k] = (float) (mean[k] - std[k]);
+    padded[2 + k] = (float) (mean[k] + std[k]);
+  }
+  memcpy (padded + 4, x, n * 2 * sizeof (float));
+  got = run_cmvn (with, x, n, 7);
+  want = run_cmvn (without, padded, n + 2, 7);
+  g_assert_cmpuint (got->len, ==, n * 2);
+  g_assert_cmpfloat (max_abs_diff ((const float *) got->data,
+                                   (const float *) want->data + 4, n * 2), <, 1e-5);
+  /* Kept across a reset. */
+  rs_cmvn_reset (with);
+  g_clear_pointer (&got, g_array_unref);
+  got = run_cmvn (with, x, n, 0);
+  g_assert_cmpfloat (max_abs_diff ((const float *) got->data,
+                                   (const float *) want->data + 4, n * 2), <, 1e-5);
+
+  /* 5 s of near-silence, then the first frame of speech: without a prior
+   * it comes out over 20 deviations high (the silence's own deviation is
+   * 5e-4; the frame's only bound is itself), with one near 2. */
+  {
+    RsCmvnOptions w = { .cmn_window = 600, .min_cmn_window = 0, .norm_vars = TRUE };
+    g_autoptr (RsCmvn) a = rs_cmvn_new (1, &w, &error), b = rs_cmvn_new (1, &w, &error);
+    const double m = 0, sd = 1;
+    float frame, out_a = 0, out_b = 0;
+    gint64 index;
+
+    g_assert_true (rs_cmvn_set_prior (b, &m, &sd, 200, &error));
+    for (guint t = 0; t <= 500; t++) {
+      frame = t < 500 ? -3.0f + 1e-3f * (float) (t % 2) : 1.0f;
+      rs_cmvn_accept (a, &frame, 1);
+      rs_cmvn_accept (b, &frame, 1);
+      while (rs_cmvn_pop (a, &out_a, &index));
+      while (rs_cmvn_pop (b, &out_b, &index));
+    }
+    g_assert_cmpfloat (out_a, >, 20);
+    g_assert_cmpfloat (out_b, <, 3);
+  }
+
+  /* Not with a centred window; deviations must be >= 0. */
+  {
+    RsCmvnOptions c = { .cmn_window = 100, .min_cmn_window = 10, .center = TRUE };
+    g_autoptr (RsCmvn) centred = rs_cmvn_new (2, &c, &error);
+    const double bad[2] = { 1, -1 };
+
+    g_assert_false (rs_cmvn_set_prior (centred, mean, std, 2, &error));
+    g_assert_error (error, RS_ERROR, RS_ERROR_FAILED);
+    g_clear_error (&error);
+    g_assert_false (rs_cmvn_set_prior (with, mean, bad, 2, &error));
+    g_assert_error (error, RS_ERROR, RS_ERROR_FAILED);
+  }
+}
+
 static void
 test_cmvn_options (void)
 {
@@ -1210,5 +1283,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cmvn/streaming", test_cmvn_streaming);
   g_test_add_func ("/cmvn/center", test_cmvn_center);
   g_test_add_func ("/cmvn/options", test_cmvn_options);
+  g_test_add_func ("/cmvn/prior", test_cmvn_prior);
   return g_test_run ();
 }

@@ -56,38 +56,47 @@ test_frames_and_split (void)
   g_assert_cmpuint (rs_forecast_data_n_rows (d), ==, 20);
   g_assert_cmpuint (rs_forecast_data_n_inputs (d), ==, 2);
   g_assert_cmpuint (rs_forecast_data_horizon (d), ==, 3);
-  g_assert_cmpstr (rs_forecast_data_input_name (d, 0), ==, "value");
-  g_assert_cmpstr (rs_forecast_data_input_name (d, 1), ==, "temp");
+  g_assert_cmpstr (rs_forecast_data_column_name (d, 0), ==, "value");
+  g_assert_cmpstr (rs_forecast_data_column_name (d, 1), ==, "temp");
   g_assert_cmpstr (rs_forecast_data_time (d, 13), ==, "2020-02");
 
-  /* 16 training rows: frames 0..12 have all their targets in them; the
-   * forecasts from rows 15..16 are validation (targets 16..19). */
+  /* 16 training rows: frames 0..14 have targets in them; the forecasts
+   * from rows 15..18 are validation (targets 16..19). */
   rs_forecast_data_split (d, &train_end, &valid_begin, &valid_end);
-  g_assert_cmpuint (train_end, ==, 13);
+  g_assert_cmpuint (rs_forecast_data_first_frame (d), ==, 0);
+  g_assert_cmpuint (train_end, ==, 15);
   g_assert_cmpuint (valid_begin, ==, 15);
-  g_assert_cmpuint (valid_end, ==, 17);
+  g_assert_cmpuint (valid_end, ==, 19);
 
   for (int t = 0; t < 16; t++)
     mean += t * t / 16.0;
   for (int t = 0; t < 16; t++)
     var += (t * t - mean) * (t * t - mean) / 16.0;
-  g_assert_cmpfloat_with_epsilon (rs_forecast_data_mean (d)[0], mean, 1e-9);
-  g_assert_cmpfloat_with_epsilon (rs_forecast_data_std (d)[0], sqrt (var), 1e-9);
-  g_assert_cmpfloat_with_epsilon (rs_forecast_data_mean (d)[1], 10 - 7.5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (rs_forecast_data_transform (d)->in_mean[0], mean, 1e-9);
+  g_assert_cmpfloat_with_epsilon (rs_forecast_data_transform (d)->in_std[0], sqrt (var), 1e-9);
+  g_assert_cmpfloat_with_epsilon (rs_forecast_data_transform (d)->in_mean[1], 10 - 7.5, 1e-9);
 
-  rs_forecast_data_frames (d, 5, 4, in, target);
+  rs_forecast_data_frames (d, 5, 4, TRUE, in, target);
   for (int t = 0; t < 4; t++) {
     const int row = 5 + t;
 
     g_assert_cmpfloat_with_epsilon (in[t * 2], (row * row - mean) / sqrt (var), 1e-6);
-    g_assert_cmpfloat_with_epsilon (in[t * 2 + 1] * rs_forecast_data_std (d)[1]
-                                    + rs_forecast_data_mean (d)[1], 10 - row, 1e-5);
+    g_assert_cmpfloat_with_epsilon (in[t * 2 + 1] * rs_forecast_data_transform (d)->in_std[1]
+                                    + rs_forecast_data_transform (d)->in_mean[1], 10 - row, 1e-5);
     for (int h = 0; h < 3; h++)
       g_assert_cmpfloat_with_epsilon (target[t * 3 + h],
                                       ((row + 1 + h) * (row + 1 + h) - mean) / sqrt (var), 1e-6);
   }
-  /* The last rows have inputs but no targets. */
-  rs_forecast_data_frames (d, 16, 4, in, NULL);
+  /* Steps beyond the training rows are missing in training frames. */
+  rs_forecast_data_frames (d, 13, 4, TRUE, in, target);
+  g_assert_false (isnan (target[0 * 3 + 1]));
+  g_assert_true (isnan (target[0 * 3 + 2]));
+  g_assert_true (isnan (target[2 * 3 + 0]));
+  rs_forecast_data_frames (d, 17, 3, FALSE, in, target);
+  g_assert_false (isnan (target[0 * 3 + 1]));
+  g_assert_true (isnan (target[0 * 3 + 2]));
+  g_assert_true (isnan (target[2 * 3 + 0]));
+  rs_forecast_data_frames (d, 16, 4, FALSE, in, NULL);
 
   g_remove (path);
   g_rmdir (dir);
@@ -108,10 +117,70 @@ test_no_validation (void)
   d = rs_forecast_data_load (path, &o, &error);
   g_assert_no_error (error);
   rs_forecast_data_split (d, &a, &b, &c);
-  g_assert_cmpuint (a, ==, 4);
+  g_assert_cmpuint (a, ==, 5);
   g_assert_cmpuint (b, ==, c);
-  g_assert_cmpstr (rs_forecast_data_input_name (d, 0), ==, "column 1");
+  g_assert_cmpstr (rs_forecast_data_column_name (d, 0), ==, "column 1");
   g_assert_null (rs_forecast_data_time (d, 0));
+  g_remove (path);
+  g_rmdir (dir);
+}
+
+/* The seasonal representation on logs: the season found from the months,
+ * the inputs as differences of logs, and targets that turn back into the
+ * series' values exactly. */
+static void
+test_seasonal_transform (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rs-fd-XXXXXX", NULL);
+  GString *csv = g_string_new ("month,value\n");
+  g_autofree char *path = NULL;
+  RsForecastDataOptions o = options (14, 0.25);
+  g_autoptr (RsForecastData) d = NULL;
+  g_autoptr (GError) error = NULL;
+  double y[60];
+  float in[2], u[14];
+  double yhat[14], zhat[14];
+  const RsForecastTransform *tr;
+
+  for (int t = 0; t < 60; t++) {
+    y[t] = (10 + t) * (1 + 0.3 * sin (2 * G_PI * t / 12.0) + 0.01 * (t % 5));
+    g_string_append_printf (csv, "%d-%02d,%.17g\n", 2000 + t / 12, t % 12 + 1, y[t]);
+  }
+  path = write_csv (dir, "monthly.csv", csv->str);
+  g_string_free (csv, TRUE);
+  o.reference = RS_FORECAST_REFERENCE_SEASONAL;
+  o.log = -1;
+  d = rs_forecast_data_load (path, &o, &error);
+  g_assert_no_error (error);
+  tr = rs_forecast_data_transform (d);
+  g_assert_cmpstr (rs_forecast_data_period (d), ==, "monthly");
+  g_assert_cmpuint (tr->season, ==, 12);
+  g_assert_true (tr->log);
+  g_assert_cmpuint (rs_forecast_data_first_frame (d), ==, 12);
+  g_assert_cmpuint (rs_forecast_data_n_inputs (d), ==, 2);
+  for (gsize t = 12; t < 59; t++) {
+    rs_forecast_data_frames (d, t, 1, FALSE, in, u);
+    g_assert_cmpfloat_with_epsilon (in[0] * tr->in_std[0] + tr->in_mean[0],
+                                    log (y[t]) - log (y[t - 1]), 1e-5);
+    g_assert_cmpfloat_with_epsilon (in[1] * tr->in_std[1] + tr->in_mean[1],
+                                    log (y[t]) - log (y[t - 12]), 1e-5);
+    rs_forecast_data_forecast (d, t, u, zhat, yhat);
+    for (guint h = 1; h <= 14; h++) {
+      if (t + h >= 60) {
+        g_assert_true (isnan (u[h - 1]));
+        continue;
+      }
+      g_assert_cmpfloat (fabs (yhat[h - 1] - y[t + h]), <, 1e-5 * y[t + h]);
+      g_assert_cmpfloat_with_epsilon (rs_forecast_data_z (d, t + h), log (y[t + h]), 1e-12);
+    }
+    /* Zero outputs: the seasonal naive forecast plus the average
+     * correction; step 13 is a season and one step out (the last
+     * season's value of step 1). */
+    memset (u, 0, sizeof u);
+    rs_forecast_data_forecast (d, t, u, zhat, NULL);
+    g_assert_cmpfloat_with_epsilon (zhat[0], log (y[t - 11]) + tr->out_mean[0], 1e-12);
+    g_assert_cmpfloat_with_epsilon (zhat[12], log (y[t - 11]) + tr->out_mean[12], 1e-12);
+  }
   g_remove (path);
   g_rmdir (dir);
 }
@@ -127,8 +196,8 @@ test_errors (void)
     int code;
     const char *message;
   } cases[] = {
-    { "month,value\n2020-01,1\n2020-02,2\n2020-03,3\n", 3, 0, RS_ERROR_PARSE,
-      "3 rows are too few for a horizon of 3" },
+    { "month,value\n2020-01,1\n2020-02,2\n", 3, 0, RS_ERROR_PARSE,
+      "2 rows are too few for a horizon of 3" },
     { "month,value\n2020-01,1\n2020-02,2\n2020-03,3\n2020-04,4\n2020-05,5\n", 1, 0.2,
       RS_ERROR_PARSE, "" },
     { "month,value\n2020-01,5\n2020-02,5\n2020-03,5\n2020-04,5\n2020-05,9\n", 1, 0.2,
@@ -177,6 +246,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/forecast-data/frames-and-split", test_frames_and_split);
   g_test_add_func ("/forecast-data/no-validation", test_no_validation);
+  g_test_add_func ("/forecast-data/seasonal-transform", test_seasonal_transform);
   g_test_add_func ("/forecast-data/errors", test_errors);
   return g_test_run ();
 }

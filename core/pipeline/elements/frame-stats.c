@@ -14,12 +14,20 @@ static const RsParamSpec deltas_params[] = {
 
 static const RsParamSpec cmvn_params[] = {
   { "cmn-window", RS_PARAM_INT, "", "frames (600)", 1, 1e7, NULL },
-  { "min-cmn-window", RS_PARAM_INT, "", "frames, with center=true (100)", 1, 1e7, NULL },
+  { "min-cmn-window", RS_PARAM_INT, "", "frames looked ahead at the start (100)", 0, 1e7, NULL },
   { "norm-vars", RS_PARAM_BOOL, "", "also normalise the variance (false)", 1, 0, NULL },
   { "center", RS_PARAM_BOOL, "", "a window centred on the frame, which adds latency (false)",
     1, 0, NULL },
+  { "prior-mean", RS_PARAM_STRING, "", "a prior's means, one per value (comma-separated)", 0, 0,
+    NULL },
+  { "prior-std", RS_PARAM_STRING, "", "its standard deviations", 0, 0, NULL },
+  { "prior-frames", RS_PARAM_DOUBLE, "", "the prior's weight in frames (200 with prior-mean; "
+    "rnnstream train estimates mean and std from its training files when only this is given)",
+    0, 1e7, NULL },
   { NULL, 0, NULL, NULL, 0, 0, NULL }
 };
+
+static const char *const cmvn_prior_params[] = { "prior-mean", "prior-std", "prior-frames", NULL };
 
 static gsize
 deltas_accept (gpointer stage, const float *data, gsize n)
@@ -105,10 +113,39 @@ cmvn_reset (gpointer stage)
   rs_cmvn_reset (stage);
 }
 
+/* The prior statistics (see rnnstream/cmvn.h), when given. */
+static gboolean
+cmvn_prior (RsElement *self, RsCmvn *cmvn, GError **error)
+{
+  g_autoptr (GArray) mean = NULL, std = NULL;
+  double frames = rs_element_is_set (self, "prior-frames")
+                    ? rs_element_double (self, "prior-frames") : 200;
+
+  if (!rs_element_is_set (self, "prior-mean") && !rs_element_is_set (self, "prior-std")) {
+    if (rs_element_is_set (self, "prior-frames"))
+      return rs_element_fail (self, error, "prior-frames needs prior-mean= and prior-std= "
+                              "(rnnstream train estimates them from its training files)");
+    return TRUE;
+  }
+  if (!rs_element_is_set (self, "prior-mean") || !rs_element_is_set (self, "prior-std"))
+    return rs_element_fail (self, error, "prior-mean= and prior-std= go together");
+  mean = rs_element_numbers (self, "prior-mean", rs_element_string (self, "prior-mean"), error);
+  if (mean == NULL)
+    return FALSE;
+  std = rs_element_numbers (self, "prior-std", rs_element_string (self, "prior-std"), error);
+  if (std == NULL)
+    return FALSE;
+  if (mean->len != self->in.width || std->len != self->in.width)
+    return rs_element_fail (self, error, "prior-mean= has %u values and prior-std= %u; the "
+                            "frames have %u", mean->len, std->len, self->in.width);
+  return rs_cmvn_set_prior (cmvn, (const double *) mean->data, (const double *) std->data,
+                            frames, error);
+}
+
 static gboolean
 cmvn_start (RsElement *self, GError **error)
 {
-  g_autoptr (GPtrArray) args = rs_stage_option_args (self, NULL);
+  g_autoptr (GPtrArray) args = rs_stage_option_args (self, cmvn_prior_params);
   RsStage *st = g_new0 (RsStage, 1);
   RsCmvnOptions opts;
   RsCmvn *cmvn;
@@ -123,16 +160,20 @@ cmvn_start (RsElement *self, GError **error)
   if (cmvn == NULL)
     return FALSE;
   st->stage = cmvn;
+  st->free = cmvn_free;
+  if (!cmvn_prior (self, cmvn, error))
+    return FALSE;
   st->accept = cmvn_accept;
   /* A centred window holds frames back; a reset would drop them, so a
    * centred CMVN carries its statistics across endpoints. */
   st->reset = opts.center ? NULL : cmvn_reset;
   st->pop = cmvn_pop;
   st->finish = cmvn_finish;
-  st->free = cmvn_free;
-  st->description = g_strdup_printf ("sliding window of %u frames%s%s", opts.cmn_window,
+  st->description = g_strdup_printf ("sliding window of %u frames%s%s%s", opts.cmn_window,
                                      opts.norm_vars ? ", variance normalised" : "",
-                                     opts.center ? ", centred" : ", causal");
+                                     opts.center ? ", centred" : ", causal",
+                                     rs_element_is_set (self, "prior-mean") ? ", with a prior"
+                                                                           : "");
   self->out = self->in;
   return TRUE;
 }

@@ -273,29 +273,6 @@ standardize_push (RsElement *self, const double *row, const char *label, gint64 
   return TRUE;
 }
 
-/* Parses a comma-separated list of finite numbers in the C locale. */
-static GArray *
-parse_numbers (RsElement *self, const char *param, const char *text, GError **error)
-{
-  g_auto (GStrv) items = g_strsplit (text, ",", -1);
-  GArray *values = g_array_new (FALSE, FALSE, sizeof (double));
-
-  for (guint i = 0; items[i] != NULL; i++) {
-    char *end;
-    double v;
-
-    g_strstrip (items[i]);
-    v = g_ascii_strtod (items[i], &end);
-    if (items[i][0] == '\0' || *end != '\0' || !isfinite (v)) {
-      rs_element_fail (self, error, "%s: '%s' is not a number", param, items[i]);
-      g_array_unref (values);
-      return NULL;
-    }
-    g_array_append_val (values, v);
-  }
-  return values;
-}
-
 static gboolean
 is_number (JsonNode *node)
 {
@@ -399,8 +376,8 @@ standardize_start (RsElement *self, GError **error)
   }
 
   if (has_mean) {
-    mean = parse_numbers (self, "mean", rs_element_string (self, "mean"), error);
-    std = mean != NULL ? parse_numbers (self, "std", rs_element_string (self, "std"), error)
+    mean = rs_element_numbers (self, "mean", rs_element_string (self, "mean"), error);
+    std = mean != NULL ? rs_element_numbers (self, "std", rs_element_string (self, "std"), error)
                        : NULL;
     if (std == NULL)
       return FALSE;

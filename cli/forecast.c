@@ -1,0 +1,287 @@
+/* rnnstream forecast -m MODEL [-i IN.csv|-]: a forecaster over a CSV
+ * series, a row of forecasts after every row read, flushed at once so
+ * that it works on a live pipe. A front over pipelines/forecast.pipeline;
+ * the program writes the CSV (and, with --plot, draws the series, its
+ * forecasts and their intervals). */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rnnstream/rnnstream.h>
+
+#include "cli.h"
+#include "plot.h"
+
+#define CMD "forecast"
+
+typedef struct {
+  FILE *out;
+  guint H, n_values;         /* forecasts and interval bounds per row */
+  gboolean numbered;         /* no time column: the row number is the time */
+  /* For --plot: every row's time, observed value and forecasts. */
+  gboolean keep;
+  GPtrArray *times;
+  GArray *observed, *values;
+} Writer;
+
+static void
+put_field (FILE *out, const char *text)
+{
+  if (strpbrk (text, ",\"\r\n") == NULL) {
+    fputs (text, out);
+    return;
+  }
+  fputc ('"', out);
+  for (const char *p = text; *p != '\0'; p++) {
+    if (*p == '"')
+      fputc ('"', out);
+    fputc (*p, out);
+  }
+  fputc ('"', out);
+}
+
+static gboolean
+write_rows (const float *frames, gsize n, guint width, const gint64 *index,
+            const char *const *labels, gpointer user_data, GError **error)
+{
+  Writer *w = user_data;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  (void) error;
+  for (gsize r = 0; r < n; r++) {
+    const float *row = frames + r * width;
+    g_autofree char *number = w->numbered ? g_strdup_printf ("%" G_GINT64_FORMAT, index[r] + 1)
+                                          : NULL;
+    const char *time = w->numbered ? number : labels[r] != NULL ? labels[r] : "";
+
+    put_field (w->out, time);
+    /* row[0] is the observed value (forecast observed=true). */
+    for (guint j = 1; j < width; j++) {
+      fputc (',', w->out);
+      if (!isnan (row[j]))
+        fputs (g_ascii_formatd (buf, sizeof buf, "%.9g", row[j]), w->out);
+    }
+    fputc ('\n', w->out);
+    if (w->keep) {
+      double v = row[0];
+      g_ptr_array_add (w->times, g_strdup (time));
+      g_array_append_val (w->observed, v);
+      for (guint j = 1; j < width; j++) {
+        v = row[j];
+        g_array_append_val (w->values, v);
+      }
+    }
+  }
+  fflush (w->out);
+  return TRUE;
+}
+
+/* The series, its one-step-ahead forecasts, and the forecast from the
+ * last row with its intervals, against the rows' times. */
+static gboolean
+draw (const Writer *w, const char *path, const char *target, const char *const *levels,
+      GError **error)
+{
+  const gsize n = w->observed->len, H = w->H, stride = w->n_values;
+  const double *v = (const double *) w->values->data;
+  g_autoptr (RsPlot) plot = rs_plot_new (NULL, NULL, target);
+  g_autofree double *x = g_new (double, n + H), *one = g_new (double, n + 1);
+  g_autofree double *lo = g_new (double, H + 1), *hi = g_new (double, H + 1);
+  g_autofree RsPlotTick *ticks = g_new (RsPlotTick, n);
+  g_autofree char *title = NULL;
+
+  for (gsize i = 0; i < n + H; i++)
+    x[i] = (double) i;
+  for (gsize i = 0; i < n; i++) {
+    ticks[i].x = (double) i;
+    ticks[i].text = w->times->pdata[i];
+    one[i] = i > 0 ? v[(i - 1) * stride] : NAN;
+  }
+  rs_plot_add_line (plot, "observed", x, (const double *) w->observed->data, n);
+  rs_plot_add_line (plot, "forecast 1 step ahead", x, one, n);
+  if (n > 0) {
+    const double *last = v + (n - 1) * stride;
+    /* The path starts at the last observation so that it joins the series. */
+    g_autofree double *path_y = g_new (double, H + 1);
+    path_y[0] = g_array_index (w->observed, double, n - 1);
+    for (gsize h = 0; h < H; h++)
+      path_y[h + 1] = last[h];
+    for (guint i = 0; levels != NULL && levels[i] != NULL; i++) {
+      g_autofree char *name = g_strdup_printf ("%s%% interval", levels[i]);
+      lo[0] = hi[0] = path_y[0];
+      for (gsize h = 0; h < H; h++) {
+        lo[h + 1] = last[H * (1 + 2 * i) + h];
+        hi[h + 1] = last[H * (2 + 2 * i) + h];
+      }
+      rs_plot_add_band (plot, name, x + n - 1, lo, hi, H + 1);
+    }
+    title = g_strdup_printf ("forecast from %s, %" G_GSIZE_FORMAT " steps", ticks[n - 1].text, H);
+    rs_plot_add_line (plot, title, x + n - 1, path_y, H + 1);
+    rs_plot_add_vline (plot, (double) (n - 1), "forecast origin");
+  }
+  rs_plot_set_x_ticks (plot, ticks, n);
+  return rs_plot_save_png (plot, path, 1200, 600, error);
+}
+
+/* The model's target, covariates and time column, from its metadata. */
+static gboolean
+model_columns (const char *model, char **columns, char **time_column, char **target,
+               GError **error)
+{
+  g_autoptr (RsSafetensors) st = rs_safetensors_load (model, error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GString) list = NULL;
+  const char *cov;
+  JsonNode *root;
+
+  if (st == NULL)
+    return FALSE;
+  if (g_strcmp0 (rs_safetensors_metadata (st, "task"), "forecast") != 0 ||
+      rs_safetensors_metadata (st, "target") == NULL ||
+      rs_safetensors_metadata (st, "forecast") == NULL) {
+    g_set_error (error, RS_ERROR, RS_ERROR_MODEL, "%s is not a forecaster (its metadata has no "
+                 "task = forecast, target and forecast; rnnstream train --task forecast makes "
+                 "one)", model);
+    return FALSE;
+  }
+  *target = g_strdup (rs_safetensors_metadata (st, "target"));
+  list = g_string_new (*target);
+  cov = rs_safetensors_metadata (st, "covariates");
+  if (cov != NULL && json_parser_load_from_data (parser, cov, -1, NULL) &&
+      (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_ARRAY (root)) {
+    JsonArray *a = json_node_get_array (root);
+    for (guint i = 0; i < json_array_get_length (a); i++)
+      g_string_append_printf (list, ",%s", json_array_get_string_element (a, i));
+  }
+  *columns = g_strdup (list->str);
+  *time_column = g_strdup (rs_safetensors_metadata (st, "time_column"));
+  return TRUE;
+}
+
+int
+rs_cmd_forecast (int argc, char **argv)
+{
+  g_autofree char *model = NULL, *input = NULL, *output = NULL, *intervals = NULL;
+  g_autofree char *missing = NULL, *plot = NULL;
+  g_auto (GStrv) sets = NULL;
+  const GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Forecast model (rnnstream train --task "
+      "forecast)", "MODEL" },
+    { "input", 'i', 0, G_OPTION_ARG_FILENAME, &input, "The series, a CSV with a header (default: "
+      "- for standard input, row by row as it arrives)", "IN.csv" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write the forecasts to FILE, atomically "
+      "(default: standard output, flushed after every row)", "OUT.csv" },
+    { "intervals", 0, 0, G_OPTION_ARG_STRING, &intervals, "Prediction intervals of these "
+      "coverages, in percent", "80,95" },
+    { "missing", 0, 0, G_OPTION_ARG_STRING, &missing, "An empty, NA or NaN value: error (stop), "
+      "skip the row, hold the last value, or interpolate (default: error)", "POLICY" },
+    { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, "Draw the series, the forecasts and their "
+      "intervals to FILE.png at the end", "FILE.png" },
+    { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set an element's parameter in the "
+      "pipeline (e.g. csvsrc.delimiter=;)", "ELEMENT.PARAM=VALUE" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = NULL, *text = NULL, *columns = NULL, *time_column = NULL;
+  g_autofree char *target = NULL;
+  g_autoptr (RsPipeline) p = NULL;
+  g_autoptr (GPtrArray) assign = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) levels = NULL;
+  g_autoptr (RsAtomicFile) file = NULL;
+  Writer w = { stdout, 0, 0, FALSE, FALSE, NULL, NULL, NULL };
+  int status = RS_EXIT_OK;
+
+  if (!rs_cli_parse (CMD, NULL, "Forecast a CSV series row by row: after every row, a row of "
+                     "the forecasts of steps 1..H (header time,h1,...,hH, then the interval "
+                     "bounds loP_h1.. and hiP_h1.. of each coverage P). The last row is the "
+                     "forecast from the whole series.", entries, &argc, &argv))
+    return RS_EXIT_USAGE;
+  if (argc != 1)
+    return rs_cli_error (CMD, RS_EXIT_USAGE, "unexpected argument '%s'", argv[1]);
+  if (model == NULL)
+    return rs_cli_error (CMD, RS_EXIT_USAGE, "no model given (-m MODEL)");
+  if (!model_columns (model, &columns, &time_column, &target, &error))
+    return rs_cli_error (CMD, RS_EXIT_FAILURE, "%s", error->message);
+
+  path = rs_pipeline_locate ("forecast");
+  if (path == NULL)
+    return rs_cli_error (CMD, RS_EXIT_FAILURE, "the shipped pipeline 'forecast' is missing "
+                         "(RNNSTREAM_PIPELINE_PATH?)");
+  if (!g_file_get_contents (path, &text, NULL, &error) ||
+      (p = rs_pipeline_new_to_caller (text, path, &error)) == NULL)
+    return rs_cli_error (CMD, RS_EXIT_FAILURE, "%s", error->message);
+  g_ptr_array_add (assign, g_strconcat ("csvsrc.location=", input ? input : "-", NULL));
+  g_ptr_array_add (assign, g_strconcat ("csvsrc.columns=", columns, NULL));
+  g_ptr_array_add (assign, g_strdup ("csvsrc.header=yes"));
+  /* A row at a time, from a file too: every row before a bad one is
+   * answered and written. */
+  g_ptr_array_add (assign, g_strdup ("csvsrc.chunk=1"));
+  if (time_column != NULL)
+    g_ptr_array_add (assign, g_strconcat ("csvsrc.time-column=", time_column, NULL));
+  if (missing != NULL)
+    g_ptr_array_add (assign, g_strconcat ("csvsrc.missing=", missing, NULL));
+  g_ptr_array_add (assign, g_strconcat ("forecast.model=", model, NULL));
+  g_ptr_array_add (assign, g_strdup ("forecast.observed=true"));
+  if (intervals != NULL)
+    g_ptr_array_add (assign, g_strconcat ("forecast.intervals=", intervals, NULL));
+  for (guint i = 0; i < assign->len; i++)
+    if (!rs_pipeline_set (p, g_ptr_array_index (assign, i), &error))
+      return rs_cli_error (CMD, RS_EXIT_USAGE, "%s", error->message);
+  for (guint i = 0; sets != NULL && sets[i] != NULL; i++)
+    if (!rs_pipeline_set (p, sets[i], &error))
+      return rs_cli_error (CMD, RS_EXIT_USAGE, "%s", error->message);
+
+  {
+    g_autoptr (RsSafetensors) st = rs_safetensors_load (model, NULL);
+    w.H = (guint) g_ascii_strtoull (rs_safetensors_metadata (st, "horizon"), NULL, 10);
+  }
+  levels = intervals != NULL ? g_strsplit (intervals, ",", -1) : g_new0 (char *, 1);
+  for (guint i = 0; levels[i] != NULL; i++)
+    g_strstrip (levels[i]);
+  w.n_values = w.H * (1 + 2 * g_strv_length (levels));
+  w.numbered = time_column == NULL;
+  w.keep = plot != NULL;
+  w.times = g_ptr_array_new_with_free_func (g_free);
+  w.observed = g_array_new (FALSE, FALSE, sizeof (double));
+  w.values = g_array_new (FALSE, FALSE, sizeof (double));
+
+  if (output != NULL) {
+    if ((file = rs_atomic_file_new (output, &error)) == NULL) {
+      status = rs_cli_error (CMD, RS_EXIT_FAILURE, "%s", error->message);
+      goto out;
+    }
+    w.out = rs_atomic_file_stream (file);
+  }
+  {
+    g_auto (GStrv) names = rs_forecast_column_names (w.H, (const char *const *) levels);
+    put_field (w.out, "time");
+    for (guint i = 0; names[i] != NULL; i++) {
+      fputc (',', w.out);
+      put_field (w.out, names[i]);
+    }
+    fputc ('\n', w.out);
+    fflush (w.out);
+  }
+  rs_cli_catch_interrupts ();
+  if (!rs_pipeline_run_frames (p, write_rows, &w, &error)) {
+    status = rs_cli_error (CMD, RS_EXIT_FAILURE, "%s", error->message);
+    goto out;
+  }
+  if (file != NULL && !rs_atomic_file_commit (g_steal_pointer (&file), &error)) {
+    status = rs_cli_error (CMD, RS_EXIT_FAILURE, "%s", error->message);
+    goto out;
+  }
+  if (plot != NULL) {
+    if (!draw (&w, plot, target, (const char *const *) levels, &error))
+      status = rs_cli_error (CMD, RS_EXIT_FAILURE, "%s", error->message);
+    rs_plot_release_static_data ();
+  }
+out:
+  g_ptr_array_unref (w.times);
+  g_array_unref (w.observed);
+  g_array_unref (w.values);
+  return status;
+}
