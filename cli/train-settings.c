@@ -50,9 +50,9 @@ static const Spec specs[RS_SET_COUNT] = {
   [RS_SET_SEASON] = { "data", "season", 0, T_UINT, "0", NULL, 0, 100000, FALSE, TRUE, "M",
                       "Rows per season (12 monthly, 4 quarterly, 7 daily...); 0: from the time "
                       "column's spacing, 1 without one (default: 0)" },
-  [RS_SET_LOG_TRANSFORM] = { "data", "log-transform", 0, T_CHOICE, "auto", "auto|yes|no", 0, 0,
-                             FALSE, TRUE, "HOW", "Forecast the log of the target: auto (when "
-                             "every value is > 0), yes or no (default: auto)" },
+  [RS_SET_LOG_TRANSFORM] = { "data", "log-transform", 0, T_CHOICE, "no", "auto|yes|no", 0, 0,
+                             FALSE, TRUE, "HOW", "Forecast the log of the target: yes, no, or "
+                             "auto (when every value is > 0) (default: no)" },
   [RS_SET_REFERENCE] = { "data", "reference", 0, T_CHOICE, "seasonal", "none|naive|seasonal", 0,
                          0, FALSE, TRUE, "REF", "What the network corrects: seasonal (the "
                          "seasonal naive forecast), naive (the last value) or none (it "
@@ -80,7 +80,7 @@ static const Spec specs[RS_SET_COUNT] = {
   [RS_SET_OPTIMIZER] = { "training", "optimizer", 0, T_CHOICE, "adam", "adam|sgd", 0, 0, FALSE,
                          TRUE, "NAME", "adam or sgd (default: adam)" },
   [RS_SET_LR] = { "training", "lr", 0, T_NUMBER, NULL, NULL, 0, 10, TRUE, TRUE, "RATE",
-                  "Learning rate (default: 0.001 with adam, 0.01 with sgd)" },
+                  "Learning rate (default: 0.01 with sgd or for forecast, else 0.001)" },
   [RS_SET_MOMENTUM] = { "training", "momentum", 0, T_NUMBER, "0.9", NULL, 0, 0.999, FALSE, TRUE,
                         "M", "SGD momentum (default: 0.9)" },
   [RS_SET_WEIGHT_DECAY] = { "training", "weight-decay", 0, T_NUMBER, "0", NULL, 0, 1, FALSE,
@@ -89,20 +89,22 @@ static const Spec specs[RS_SET_COUNT] = {
                     "Clip the gradient's global norm; 0: never (default: 1)" },
   [RS_SET_WARMUP] = { "training", "warmup", 0, T_UINT, "0", NULL, 0, UMAX, FALSE, TRUE, "STEPS",
                       "Linear learning-rate warm-up (default: 0)" },
-  [RS_SET_EPOCHS] = { "training", "epochs", 'e', T_UINT, "100", NULL, 1, UMAX, FALSE, FALSE,
-                      "N", "Epochs at most (default: 100)" },
-  [RS_SET_PATIENCE] = { "training", "patience", 0, T_UINT, "10", NULL, 0, UMAX, FALSE, FALSE,
-                        "N", "Stop after N epochs without improvement; 0: never (default: 10)" },
+  [RS_SET_EPOCHS] = { "training", "epochs", 'e', T_UINT, NULL, NULL, 1, UMAX, FALSE, FALSE,
+                      "N", "Epochs at most (default: 300 for forecast, 100 for classify and "
+                      "ctc)" },
+  [RS_SET_PATIENCE] = { "training", "patience", 0, T_UINT, NULL, NULL, 0, UMAX, FALSE, FALSE,
+                        "N", "Stop after N epochs without improvement; 0: never (default: 40 "
+                        "for forecast, 10 for classify and ctc)" },
   [RS_SET_PLATEAU_PATIENCE] = { "training", "plateau-patience", 0, T_UINT, "5", NULL, 0, UMAX,
                                 FALSE, TRUE, "N", "Reduce the rate after N flat epochs "
                                 "(default: 5)" },
   [RS_SET_PLATEAU_FACTOR] = { "training", "plateau-factor", 0, T_NUMBER, "0.5", NULL, 0, 1, TRUE,
                               TRUE, "F", "... by this factor; 1: never (default: 0.5)" },
   [RS_SET_WINDOW] = { "training", "window", 0, T_UINT, NULL, NULL, 0, UMAX, FALSE, TRUE,
-                      "FRAMES", "Truncated-BPTT window; 0: whole sequences (default: 32 for "
+                      "FRAMES", "Truncated-BPTT window; 0: whole sequences (default: 24 for "
                       "forecast, 0 for classify and ctc)" },
   [RS_SET_BATCH] = { "training", "batch", 'b', T_UINT, NULL, NULL, 1, 65536, FALSE, TRUE, "N",
-                     "Windows or utterances per mini-batch (default: 8 for forecast, 32 for "
+                     "Windows or utterances per mini-batch (default: 2 for forecast, 32 for "
                      "classify and ctc)" },
   [RS_SET_STATE] = { "training", "state", 0, T_CHOICE, "carried", "carried|zero", 0, 0, FALSE,
                      TRUE, "HOW", "A window's initial state: carried (the state its "
@@ -530,11 +532,13 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   c->hidden = (guint) n[RS_SET_HIDDEN];
   c->layers = (guint) n[RS_SET_LAYERS];
   c->warmup = (guint) n[RS_SET_WARMUP];
-  c->epochs = (guint) n[RS_SET_EPOCHS];
-  c->patience = (guint) n[RS_SET_PATIENCE];
+  /* Series are small: many cheap epochs. */
+  c->epochs = s->value[RS_SET_EPOCHS] != NULL ? (guint) n[RS_SET_EPOCHS] : forecast ? 300 : 100;
+  c->patience = s->value[RS_SET_PATIENCE] != NULL ? (guint) n[RS_SET_PATIENCE]
+                                                  : forecast ? 40 : 10;
   c->plateau_patience = (guint) n[RS_SET_PLATEAU_PATIENCE];
-  c->window = s->value[RS_SET_WINDOW] != NULL ? (guint) n[RS_SET_WINDOW] : forecast ? 32 : 0;
-  c->batch = s->value[RS_SET_BATCH] != NULL ? (guint) n[RS_SET_BATCH] : forecast ? 8 : 32;
+  c->window = s->value[RS_SET_WINDOW] != NULL ? (guint) n[RS_SET_WINDOW] : forecast ? 24 : 0;
+  c->batch = s->value[RS_SET_BATCH] != NULL ? (guint) n[RS_SET_BATCH] : forecast ? 2 : 32;
   c->checkpoint_every = (guint) n[RS_SET_CHECKPOINT_EVERY];
   c->season = (guint) n[RS_SET_SEASON];
   c->log_transform = s->value[RS_SET_LOG_TRANSFORM];
@@ -548,7 +552,8 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   c->seed = g_ascii_strtoull (s->value[RS_SET_SEED], NULL, 10);
   c->validation = n[RS_SET_VALIDATION];
   c->lr = s->value[RS_SET_LR] != NULL ? n[RS_SET_LR]
-                                      : strcmp (c->optimizer, "sgd") == 0 ? 0.01 : 0.001;
+                                      : strcmp (c->optimizer, "sgd") == 0 || forecast ? 0.01
+                                                                                   : 0.001;
   c->momentum = n[RS_SET_MOMENTUM];
   c->weight_decay = n[RS_SET_WEIGHT_DECAY];
   c->clip = n[RS_SET_CLIP];

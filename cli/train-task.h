@@ -33,6 +33,10 @@ struct TrainTask {
   guint n_inputs, n_outputs; /* the model's input width and head size */
   guint n_items;             /* training items per epoch */
   const char *metric_name;   /* the validation metric, e.g. "valid RMSE (data units)" */
+  /* Start the head at zero (the network's outputs 0: for the forecaster,
+   * its reference forecast) and keep the start as the best until an epoch
+   * beats it on validation. */
+  gboolean zero_head;
 
   /* Optional: rearranges the epoch's shuffled order (e.g. batches of
    * utterances of similar length); must depend on order and rng only. */

@@ -152,6 +152,7 @@ struct Run {
   guint epoch;               /* epochs done */
   guint64 step;
   GArray *train_hist, *valid_hist, *metric_hist;  /* double, one per epoch */
+  double baseline;           /* zero_head: the validation loss before the first epoch */
   gboolean stopped;
   /* the step being computed */
   Worker *workers;           /* n_workers; worker 0's replica is t */
@@ -264,6 +265,12 @@ build (Run *r, GError **error)
   r->params = g_new (float, r->n_params);
   r->best = g_new (float, r->n_params);
   rs_trainable_get_params (r->t, r->params);
+  for (guint i = 0; r->task->zero_head && i < rs_trainable_n_tensors (r->t); i++) {
+    const RsTrainTensor *tt = rs_trainable_tensor (r->t, i);
+    if (g_str_has_prefix (tt->name, "head."))
+      memset (r->params + tt->offset, 0, tt->n_elements * sizeof (float));
+  }
+  rs_trainable_set_params (r->t, r->params);
   memcpy (r->best, r->params, r->n_params * sizeof (float));
   /* Weight decay on the matrices only: decaying biases pulls them to zero
    * for no gain in generalisation. */
@@ -444,6 +451,11 @@ save_checkpoint (Run *r, GError **error)
   rs_safetensors_writer_set_metadata (w, "config", config);
   rs_safetensors_writer_set_metadata (w, "epoch", epoch);
   rs_safetensors_writer_set_metadata (w, "step", step);
+  if (r->task->zero_head && isfinite (r->baseline)) {
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    rs_safetensors_writer_set_metadata (w, "baseline_valid",
+                                        g_ascii_dtostr (buf, sizeof buf, r->baseline));
+  }
   rs_safetensors_writer_set_metadata (w, "optimizer_steps", opt_steps);
   rs_safetensors_writer_set_metadata (w, "rng", rng);
   rs_safetensors_writer_set_metadata (w, "train_history", train);
@@ -551,6 +563,10 @@ restore (Run *r, const RsSafetensors *st, const char *path, GError **error)
   rs_optimizer_set_steps (r->opt, opt_steps);
   rs_trainable_set_params (r->t, r->params);
   /* The schedule's state is a function of the losses it was shown. */
+  if (r->task->zero_head && rs_safetensors_metadata (st, "baseline_valid") != NULL) {
+    r->baseline = g_ascii_strtod (rs_safetensors_metadata (st, "baseline_valid"), NULL);
+    rs_schedule_set_baseline (r->schedule, r->baseline);
+  }
   for (guint e = 0; e < r->epoch; e++) {
     const double v = g_array_index (r->valid_hist, double, e);
     const guint verdict = rs_schedule_epoch_end (r->schedule, isnan (v) ? g_array_index (
@@ -730,7 +746,7 @@ rs_cmd_train (int argc, char **argv)
   RsTrainSettings settings, frozen_ref;
   g_autoptr (RsSafetensors) checkpoint = NULL;
   g_autoptr (GError) error = NULL;
-  Run r = { 0 };
+  Run r = { .baseline = NAN };
   FILE *log = NULL;
   const gboolean tty = isatty (STDERR_FILENO);
   gint64 run_start;
@@ -821,6 +837,10 @@ rs_cmd_train (int argc, char **argv)
     if (!r.task->validate (r.task, r.t, &v, &metric, &error)) {
       status = fail (error);
       goto out;
+    }
+    if (checkpoint == NULL && r.task->zero_head) {
+      r.baseline = v;
+      rs_schedule_set_baseline (r.schedule, v);
     }
   }
 

@@ -98,6 +98,16 @@ rs_schedule_epoch_end (RsSchedule *s, double loss)
   return verdict;
 }
 
+void
+rs_schedule_set_baseline (RsSchedule *s, double loss)
+{
+  g_return_if_fail (s->epoch == 0);
+  if (isfinite (loss)) {
+    s->best = loss;
+    s->best_epoch = 0;
+  }
+}
+
 double
 rs_schedule_best_loss (const RsSchedule *s)
 {

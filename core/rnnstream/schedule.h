@@ -61,6 +61,11 @@ RS_API guint rs_schedule_epoch_end (RsSchedule *schedule, double loss);
 
 /* The best loss so far (+inf before any), and its epoch (from 1; 0 before
  * any). */
+/* Takes loss as the score of the weights before the first epoch (epoch
+ * 0): an epoch must beat it to count as the best, so that training that
+ * never improves on where it started keeps the start. Call before the
+ * first rs_schedule_epoch_end. */
+RS_API void rs_schedule_set_baseline (RsSchedule *schedule, double loss);
 RS_API double rs_schedule_best_loss (const RsSchedule *schedule);
 RS_API guint rs_schedule_best_epoch (const RsSchedule *schedule);
 
