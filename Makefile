@@ -20,9 +20,13 @@ deps:
 demo: all
 	$(BUILD)/cli/rnnstream transcribe -m models/digits.safetensors tests/fixtures/speech/*.wav
 
-# The bundled GRU forecaster over a CSV series.
+# The example forecaster, trained on the bundled series (under a second),
+# forecasting the next 12 months with intervals; the plot in $(BUILD).
 demo-forecast: all
-	$(BUILD)/cli/rnnstream apply -m models/demo-forecast.safetensors -i models/demo-input.csv
+	$(BUILD)/cli/rnnstream train --config models/forecast-example.ini --horizon 12 -q \
+	  -o $(BUILD)/forecast-example.safetensors
+	$(BUILD)/cli/rnnstream forecast -m $(BUILD)/forecast-example.safetensors \
+	  -i models/demo-series.csv --intervals 80,95 --plot $(BUILD)/forecast.png | tail -n 3
 
 # Everything CI runs: tests with warnings as errors (gcc), again under
 # AddressSanitizer + UBSan, an out-of-tree plugin built against the
