@@ -27,22 +27,6 @@ typedef struct {
   GArray *observed, *values;
 } Writer;
 
-static void
-put_field (FILE *out, const char *text)
-{
-  if (strpbrk (text, ",\"\r\n") == NULL) {
-    fputs (text, out);
-    return;
-  }
-  fputc ('"', out);
-  for (const char *p = text; *p != '\0'; p++) {
-    if (*p == '"')
-      fputc ('"', out);
-    fputc (*p, out);
-  }
-  fputc ('"', out);
-}
-
 static gboolean
 write_rows (const float *frames, gsize n, guint width, const gint64 *index,
             const char *const *labels, gpointer user_data, GError **error)
@@ -57,7 +41,7 @@ write_rows (const float *frames, gsize n, guint width, const gint64 *index,
                                           : NULL;
     const char *time = w->numbered ? number : labels[r] != NULL ? labels[r] : "";
 
-    put_field (w->out, time);
+    rs_csv_write_field (w->out, time);
     /* row[0] is the observed value (forecast observed=true). */
     for (guint j = 1; j < width; j++) {
       fputc (',', w->out);
@@ -257,10 +241,10 @@ rs_cmd_forecast (int argc, char **argv)
   }
   {
     g_auto (GStrv) names = rs_forecast_column_names (w.H, (const char *const *) levels);
-    put_field (w.out, "time");
+    rs_csv_write_field (w.out, "time");
     for (guint i = 0; names[i] != NULL; i++) {
       fputc (',', w.out);
-      put_field (w.out, names[i]);
+      rs_csv_write_field (w.out, names[i]);
     }
     fputc ('\n', w.out);
     fflush (w.out);

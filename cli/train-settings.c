@@ -50,9 +50,10 @@ static const Spec specs[RS_SET_COUNT] = {
   [RS_SET_SEASON] = { "data", "season", 0, T_UINT, "0", NULL, 0, 100000, FALSE, TRUE, "M",
                       "Rows per season (12 monthly, 4 quarterly, 7 daily...); 0: from the time "
                       "column's spacing, 1 without one (default: 0)" },
-  [RS_SET_LOG_TRANSFORM] = { "data", "log-transform", 0, T_CHOICE, "no", "auto|yes|no", 0, 0,
+  [RS_SET_LOG_TRANSFORM] = { "data", "log-transform", 0, T_CHOICE, "auto", "auto|yes|no", 0, 0,
                              FALSE, TRUE, "HOW", "Forecast the log of the target: yes, no, or "
-                             "auto (when every value is > 0) (default: no)" },
+                             "auto (for a seasonal series whose every value is > 0) (default: "
+                             "auto)" },
   [RS_SET_REFERENCE] = { "data", "reference", 0, T_CHOICE, "seasonal", "none|naive|seasonal", 0,
                          0, FALSE, TRUE, "REF", "What the network corrects: seasonal (the "
                          "seasonal naive forecast), naive (the last value) or none (it "

@@ -202,6 +202,11 @@ RS_API guint rs_csv_stream_n_held (const RsCsvStream *stream);
 /* Static names of the policies, "error", "skip", "hold", "interpolate";
  * rs_csv_missing_from_name() is the inverse (FALSE for an unknown name). */
 RS_API const char *rs_csv_missing_name (RsCsvMissing missing);
+
+/* Writes text to out as one CSV field: as it is, or quoted (RFC 4180, a
+ * quote doubled) when it holds a comma, a quote or a line end, so that a
+ * time such as "2024-03-01, 12:00" stays one column. */
+RS_API void rs_csv_write_field (FILE *out, const char *text);
 RS_API gboolean rs_csv_missing_from_name (const char *name, RsCsvMissing *missing);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RsCsvStream, rs_csv_stream_free)

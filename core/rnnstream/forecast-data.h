@@ -47,7 +47,8 @@ typedef struct {
   guint horizon;                 /* H, >= 1 */
   double validation;             /* share of rows held out at the end, [0, 0.9] */
   guint season;                  /* m; 0: from the time column's period (else 1) */
-  int log;                       /* 1 yes, 0 no, -1 when every training target is > 0 */
+  int log;                       /* 1 yes, 0 no, -1 for a seasonal series (m > 1) whose
+                                  * every value is > 0 */
   RsForecastReference reference; /* see forecast-transform.h; 0 is none */
 } RsForecastDataOptions;
 

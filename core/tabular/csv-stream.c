@@ -930,6 +930,22 @@ rs_csv_stream_n_held (const RsCsvStream *s)
   return s->n_held;
 }
 
+void
+rs_csv_write_field (FILE *out, const char *text)
+{
+  if (strpbrk (text, ",\"\r\n") == NULL) {
+    fputs (text, out);
+    return;
+  }
+  fputc ('"', out);
+  for (const char *p = text; *p != '\0'; p++) {
+    if (*p == '"')
+      fputc ('"', out);
+    fputc (*p, out);
+  }
+  fputc ('"', out);
+}
+
 static const char *const missing_names[] = { "error", "skip", "hold", "interpolate" };
 
 const char *

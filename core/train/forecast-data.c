@@ -209,13 +209,18 @@ period_of_times (GPtrArray *times)
   return pairs > 0 && counts[best] >= 0.9 * pairs ? (RsPeriod) best : RS_PERIOD_UNKNOWN;
 }
 
-/* z of every row; log = -1 takes logs when every value is > 0. */
+/* z of every row; log = -1 takes logs of a seasonal series whose every
+ * value is > 0. Why seasonal only: a season's swing usually grows with
+ * the level, which logs make constant; without a season the log mostly
+ * turns a trend into compound growth, and extrapolating that overshoots
+ * (on the bench panel logs won on 6 of 10 seasonal series and lost
+ * airmiles, yearly, by a factor of 2.6 in MASE). */
 static gboolean
 make_z (RsForecastData *d, int log, const char *display, GError **error)
 {
   const double *v = (const double *) d->values->data;
 
-  d->tr.log = log != 0;
+  d->tr.log = log > 0 || (log < 0 && d->tr.season > 1);
   for (gsize t = 0; log < 0 && t < d->n_rows; t++)
     d->tr.log = d->tr.log && v[t * d->n_columns] > 0;
   d->z = g_new (double, d->n_rows);

@@ -11,9 +11,10 @@
 #   test-live.sh CAPTURE ALIGN REFERENCE.wav [RNNSTREAM [MODEL SPEECH.wav]]
 #
 # RNNSTREAM, when given and when it has the `devices` command, must list
-# the PulseAudio device. With MODEL, `rnnstream listen` must hear SPEECH
-# played into the sink and give TEXT as a final result (JSON Lines, its
-# output not being a terminal). Exit status 77 (meson: skipped) when PulseAudio is
+# the PulseAudio device. With MODEL, `rnnstream transcribe` must hear in
+# the file SPEECH, named VOICE-WORD-WORD-....wav, the words of its name, and
+# `rnnstream listen` the same words when SPEECH is played into the sink, as
+# a final result (JSON Lines, its output not being a terminal). Exit status 77 (meson: skipped) when PulseAudio is
 # not installed, unless CI=true, where a skip is a failure.
 #
 # Nothing outside a temporary directory is touched: the daemon's runtime
@@ -208,9 +209,11 @@ if [ -n "$rnnstream" ]; then
 fi
 
 if [ -n "$rnnstream" ] && [ -n "$model" ]; then
-  expected=$("$rnnstream" transcribe -m "$model" "$speech" | cut -f 2) ||
+  expected=$(basename "$speech" .wav | cut -d - -f 2- | tr - ' ')
+  heard=$("$rnnstream" transcribe -m "$model" "$speech" | cut -f 2) ||
     fail "rnnstream transcribe failed"
-  [ -n "$expected" ] || fail "rnnstream transcribe heard nothing in $speech"
+  [ "$heard" = "$expected" ] ||
+    fail "rnnstream transcribe heard '$heard' in $speech, not '$expected'"
   # Live recognition: listen until --duration, the speech played once
   # samples flow (a null sink can take a while to start a stream: wait).
   timeout --foreground 40 "$rnnstream" listen -m "$model" --device pulse --duration 9 --stats \

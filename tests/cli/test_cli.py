@@ -771,8 +771,8 @@ def forecast_rows(text):
 
 def test_train_forecasts_seasonal_series():
     """A known answer: trend + a season + uniform noise of deviation 1.15.
-    Trained with the example recipe (the seasonal representation, the
-    season found from the months), forecast beats seasonal naive by
+    Trained with the example recipe (the seasonal representation on logs,
+    the season found from the months), forecast beats seasonal naive by
     far and comes within a small multiple of the noise; train's own
     validation score is forecast's."""
     with tempfile.TemporaryDirectory() as d:
@@ -791,16 +791,16 @@ def test_train_forecasts_seasonal_series():
 
         meta = metadata(model)
         assert meta["cell"] == "gru" and meta["task"] == "forecast"
-        assert json.loads(meta["inputs"]) == ["value difference lag 1",
-                                              "value difference lag 12"], meta["inputs"]
+        assert json.loads(meta["inputs"]) == ["log value difference lag 1",
+                                              "log value difference lag 12"], meta["inputs"]
         assert json.loads(meta["outputs"]) == ["value+1"]
         assert meta["target"] == "value" and meta["horizon"] == "1" and meta["season"] == "12"
         assert meta["time_column"] == "month" and json.loads(meta["covariates"]) == []
         fc = json.loads(meta["forecast"])
-        assert fc["season"] == 12 and fc["log"] is False and fc["reference"] == "seasonal", fc
+        assert fc["season"] == 12 and fc["log"] is True and fc["reference"] == "seasonal", fc
         n_train = int(len(y) * 0.8)
-        # The inputs' statistics: the differences over the training rows.
-        d1 = [y[t] - y[t - 1] for t in range(12, n_train)]
+        # The inputs' statistics: the differences of logs over the training rows.
+        d1 = [math.log(y[t]) - math.log(y[t - 1]) for t in range(12, n_train)]
         mean = sum(d1) / len(d1)
         assert abs(fc["inputs"]["mean"][0] - mean) < 1e-9, fc["inputs"]
         training = json.loads(meta["training"])

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../element.h"
+#include "rnnstream/csv-stream.h"
 #include "sink-output.h"
 
 typedef struct {
@@ -23,8 +24,6 @@ static const RsParamSpec csvsink_params[] = {
     "before names its values (forecast does)", 1, 0, "auto|yes|no" },
   { NULL, 0, NULL, NULL, 0, 0, NULL }
 };
-
-static void put_label (FILE *out, const char *label);
 
 static gboolean
 csvsink_start (RsElement *self, GError **error)
@@ -43,37 +42,18 @@ csvsink_start (RsElement *self, GError **error)
   self->out = self->in;
   if (strcmp (header, "no") != 0 && self->in.names != NULL) {
     if (self->in.label_name != NULL) {
-      put_label (sink->out, self->in.label_name);
+      rs_csv_write_field (sink->out, self->in.label_name);
       fputc (',', sink->out);
     }
     for (guint j = 0; j < self->in.width; j++) {
       if (j > 0)
         fputc (',', sink->out);
-      put_label (sink->out, self->in.names[j]);
+      rs_csv_write_field (sink->out, self->in.names[j]);
     }
     fputc ('\n', sink->out);
     fflush (sink->out);
   }
   return TRUE;
-}
-
-/* A label as one CSV field: quoted (RFC 4180) when it holds a comma, a
- * quote or a line end, so that a time such as "2024-03-01, 12:00" stays one
- * column. */
-static void
-put_label (FILE *out, const char *label)
-{
-  if (strpbrk (label, ",\"\r\n") == NULL) {
-    fputs (label, out);
-    return;
-  }
-  fputc ('"', out);
-  for (const char *p = label; *p != '\0'; p++) {
-    if (*p == '"')
-      fputc ('"', out);
-    fputc (*p, out);
-  }
-  fputc ('"', out);
 }
 
 static gboolean
@@ -86,7 +66,7 @@ csvsink_process (RsElement *self, const RsBlock *in, RsBlock *out, GError **erro
   (void) error;
   for (gsize r = 0; r < in->n; r++) {
     if (in->labels[r] != NULL) {
-      put_label (sink->out, in->labels[r]);
+      rs_csv_write_field (sink->out, in->labels[r]);
       fputc (',', sink->out);
     }
     for (guint j = 0; j < in->width; j++) {
