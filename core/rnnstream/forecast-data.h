@@ -66,6 +66,12 @@ RS_API RsForecastData *rs_forecast_data_load (const char *path,
                                               GError **error);
 RS_API void rs_forecast_data_free (RsForecastData *data);
 
+/* The fewest rows rs_forecast_data_load accepts for a representation with
+ * this lag (rs_forecast_transform_lag: it depends on the season and the
+ * reference) and validation share in [0, 0.9]; G_MAXSIZE for a share too
+ * small to hold out any row. */
+RS_API gsize rs_forecast_data_min_rows (guint lag, double validation);
+
 RS_API gsize rs_forecast_data_n_rows (const RsForecastData *data);
 /* Inputs per frame (the transform's) and targets per frame (H). */
 RS_API guint rs_forecast_data_n_inputs (const RsForecastData *data);

@@ -118,6 +118,19 @@ RS_API int rs_time_day_of_week (const RsTime *time);
  * 2024-01-31 daily). */
 RS_API RsPeriod rs_time_period_between (const RsTime *earlier, const RsTime *later);
 
+/* The period of a series of n time texts, in order (parsed as
+ * rs_time_parse does with integers): the one at least 90% of the pairs of
+ * neighbours that both parse agree on, so that a gap or two do not hide
+ * the rhythm while a mix of spacings has none; RS_PERIOD_UNKNOWN
+ * otherwise, and when no pair parses. */
+RS_API RsPeriod rs_time_period_of_series (const char *const *times, gsize n,
+                                          RsTimeIntegers integers);
+
+/* The rows of one season at a period, the season forecasters use: 60
+ * minutely, 24 hourly, 7 daily, 52 weekly, 12 monthly, 4 quarterly; 1
+ * (no season) yearly and unknown. */
+RS_API guint rs_period_season (RsPeriod period);
+
 /* Static names: "none", "index", "year", "year-month", "decimal-year",
  * "date", "datetime"; and "unknown", "minutely", "hourly", "daily",
  * "weekly", "monthly", "quarterly", "yearly". */

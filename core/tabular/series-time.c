@@ -399,6 +399,54 @@ rs_time_period_between (const RsTime *a, const RsTime *b)
   return RS_PERIOD_UNKNOWN;
 }
 
+RsPeriod
+rs_time_period_of_series (const char *const *times, gsize n, RsTimeIntegers integers)
+{
+  gsize counts[RS_PERIOD_YEARLY + 1] = { 0 }, pairs = 0;
+  guint best = RS_PERIOD_UNKNOWN;
+  RsTime prev, cur;
+  gboolean have_prev = FALSE;
+
+  g_return_val_if_fail (times != NULL || n == 0, RS_PERIOD_UNKNOWN);
+  for (gsize i = 0; i < n; i++) {
+    const gboolean ok = times[i] != NULL && rs_time_parse (times[i], -1, integers, &cur);
+    if (ok && have_prev) {
+      counts[rs_time_period_between (&prev, &cur)]++;
+      pairs++;
+    }
+    have_prev = ok;
+    prev = cur;
+  }
+  for (guint p = 1; p <= RS_PERIOD_YEARLY; p++)
+    if (counts[p] > counts[best])
+      best = p;
+  return pairs > 0 && counts[best] >= 0.9 * (double) pairs ? (RsPeriod) best
+                                                             : RS_PERIOD_UNKNOWN;
+}
+
+guint
+rs_period_season (RsPeriod period)
+{
+  switch (period) {
+  case RS_PERIOD_MINUTELY:
+    return 60;
+  case RS_PERIOD_HOURLY:
+    return 24;
+  case RS_PERIOD_DAILY:
+    return 7;
+  case RS_PERIOD_WEEKLY:
+    return 52;
+  case RS_PERIOD_MONTHLY:
+    return 12;
+  case RS_PERIOD_QUARTERLY:
+    return 4;
+  case RS_PERIOD_YEARLY:
+  case RS_PERIOD_UNKNOWN:
+  default:
+    return 1;
+  }
+}
+
 const char *
 rs_time_kind_name (RsTimeKind kind)
 {

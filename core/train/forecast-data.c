@@ -162,53 +162,6 @@ fit (RsForecastData *d, const char *display, GError **error)
   return TRUE;
 }
 
-static guint
-season_of_period (RsPeriod period)
-{
-  switch (period) {
-  case RS_PERIOD_MINUTELY:
-    return 60;
-  case RS_PERIOD_HOURLY:
-    return 24;
-  case RS_PERIOD_DAILY:
-    return 7;
-  case RS_PERIOD_WEEKLY:
-    return 52;
-  case RS_PERIOD_MONTHLY:
-    return 12;
-  case RS_PERIOD_QUARTERLY:
-    return 4;
-  case RS_PERIOD_YEARLY:
-  case RS_PERIOD_UNKNOWN:
-  default:
-    return 1;
-  }
-}
-
-/* The period most neighbouring rows agree on, if at least 90% of them do
- * (a gap or two do not hide a series' rhythm; a mix of spacings has none). */
-static RsPeriod
-period_of_times (GPtrArray *times)
-{
-  guint counts[RS_PERIOD_YEARLY + 1] = { 0 }, pairs = 0, best = RS_PERIOD_UNKNOWN;
-  RsTime prev, cur;
-  gboolean have_prev = FALSE;
-
-  for (guint i = 0; times != NULL && i < times->len; i++) {
-    const gboolean ok = rs_time_parse (times->pdata[i], -1, RS_TIME_INTEGERS_AUTO, &cur);
-    if (ok && have_prev) {
-      counts[rs_time_period_between (&prev, &cur)]++;
-      pairs++;
-    }
-    have_prev = ok;
-    prev = cur;
-  }
-  for (guint p = 1; p <= RS_PERIOD_YEARLY; p++)
-    if (counts[p] > counts[best])
-      best = p;
-  return pairs > 0 && counts[best] >= 0.9 * pairs ? (RsPeriod) best : RS_PERIOD_UNKNOWN;
-}
-
 /* z of every row; log = -1 takes logs of a seasonal series whose every
  * value is > 0. Why seasonal only: a season's swing usually grows with
  * the level, which logs make constant; without a season the log mostly
@@ -233,6 +186,40 @@ make_z (RsForecastData *d, int log, const char *display, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+static gsize
+train_rows (gsize n_rows, double validation)
+{
+  return (gsize) floor ((double) n_rows * (1.0 - validation));
+}
+
+/* Whether n_rows give two training frames and, when validating, one
+ * validation frame; the counts of both. */
+static gboolean
+enough_rows (gsize n_rows, gsize lag, double validation, gsize *train_frames,
+             gsize *valid_frames)
+{
+  const gsize n_train = train_rows (n_rows, validation);
+
+  *train_frames = n_train > lag + 1 ? n_train - 1 - lag : 0;
+  *valid_frames = n_rows > n_train ? n_rows - n_train : 0;
+  return *train_frames >= 2 && (validation == 0 || *valid_frames > 0);
+}
+
+gsize
+rs_forecast_data_min_rows (guint lag, double validation)
+{
+  gsize train_frames, valid_frames, n;
+
+  g_return_val_if_fail (validation >= 0 && validation <= 0.9, 0);
+  /* From the fewest rows that can hold lag + 3 training rows on; a share
+   * so small that it rounds to no row is never enough. */
+  n = (gsize) floor ((lag + 3.0) / (1.0 - validation));
+  for (gsize tries = 0; tries < (1u << 20); tries++, n++)
+    if (enough_rows (n, lag, validation, &train_frames, &valid_frames))
+      return n;
+  return G_MAXSIZE;
 }
 
 RsForecastData *
@@ -267,14 +254,16 @@ rs_forecast_data_load (const char *path, const RsForecastDataOptions *o, GError 
     return NULL;
 
   d->n_rows = d->values->len / d->n_columns;
-  d->n_train_rows = (gsize) floor ((double) d->n_rows * (1.0 - o->validation));
+  d->n_train_rows = train_rows (d->n_rows, o->validation);
   d->validating = o->validation > 0;
   if (o->season > 0) {
     d->tr.season = o->season;
     d->period = "given";
   } else {
-    const RsPeriod period = period_of_times (d->times);
-    d->tr.season = season_of_period (period);
+    const RsPeriod period = d->times == NULL ? RS_PERIOD_UNKNOWN
+                            : rs_time_period_of_series ((const char *const *) d->times->pdata,
+                                                        d->times->len, RS_TIME_INTEGERS_AUTO);
+    d->tr.season = rs_period_season (period);
     d->period = d->times == NULL ? "none" : rs_period_name (period);
   }
   d->tr.horizon = o->horizon;
@@ -284,9 +273,7 @@ rs_forecast_data_load (const char *path, const RsForecastDataOptions *o, GError 
   d->lag = rs_forecast_transform_lag (&d->tr);
   if (!make_z (d, o->log, display, error))
     return NULL;
-  train_frames = d->n_train_rows > d->lag + 1 ? d->n_train_rows - 1 - d->lag : 0;
-  valid_frames = d->n_rows > d->n_train_rows ? d->n_rows - d->n_train_rows : 0;
-  if (train_frames < 2 || (d->validating && valid_frames == 0)) {
+  if (!enough_rows (d->n_rows, d->lag, o->validation, &train_frames, &valid_frames)) {
     g_set_error (error, RS_ERROR, RS_ERROR_PARSE, "%s: %" G_GSIZE_FORMAT " rows are too few for "
                  "a horizon of %u and a season of %u with %g of them held out for validation (%"
                  G_GSIZE_FORMAT " training and %" G_GSIZE_FORMAT " validation forecasts)",

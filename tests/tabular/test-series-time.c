@@ -182,6 +182,43 @@ test_period (void)
   }
 }
 
+/* A series' period: what 90% of its neighbours agree on, through gaps
+ * and texts that are not times. */
+static void
+test_period_of_series (void)
+{
+  const char *const monthly[] = { "1949-01", "1949-02", "1949-03", "1949-05", "1949-06",
+                                  "1949-07", "1949-08", "1949-09", "1949-10", "1949-11",
+                                  "1949-12", "1950-01" };
+  const char *const gap[] = { "2024-03-01", "2024-03-02", "n/a", "2024-03-04", "2024-03-05" };
+  const char *const mixed[] = { "2024-03-01", "2024-03-02", "2024-03-09", "2024-03-16" };
+  const char *const one[] = { "1949-01" };
+
+  /* 10 monthly pairs of 11 (one skips a month): 91%. */
+  g_assert_cmpint (rs_time_period_of_series (monthly, G_N_ELEMENTS (monthly),
+                                             RS_TIME_INTEGERS_AUTO), ==, RS_PERIOD_MONTHLY);
+  /* 9 of 10 is still monthly; 1 of 2 is not. */
+  g_assert_cmpint (rs_time_period_of_series (monthly, 11, RS_TIME_INTEGERS_AUTO), ==,
+                   RS_PERIOD_MONTHLY);
+  g_assert_cmpint (rs_time_period_of_series (monthly + 2, 3, RS_TIME_INTEGERS_AUTO), ==,
+                   RS_PERIOD_UNKNOWN);
+  /* A text that is not a time breaks the pairs around it, no more. */
+  g_assert_cmpint (rs_time_period_of_series (gap, G_N_ELEMENTS (gap), RS_TIME_INTEGERS_AUTO),
+                   ==, RS_PERIOD_DAILY);
+  g_assert_cmpint (rs_time_period_of_series (mixed, G_N_ELEMENTS (mixed),
+                                             RS_TIME_INTEGERS_AUTO), ==, RS_PERIOD_UNKNOWN);
+  g_assert_cmpint (rs_time_period_of_series (one, 1, RS_TIME_INTEGERS_AUTO), ==,
+                   RS_PERIOD_UNKNOWN);
+  g_assert_cmpint (rs_time_period_of_series (NULL, 0, RS_TIME_INTEGERS_AUTO), ==,
+                   RS_PERIOD_UNKNOWN);
+  g_assert_cmpuint (rs_period_season (RS_PERIOD_MONTHLY), ==, 12);
+  g_assert_cmpuint (rs_period_season (RS_PERIOD_QUARTERLY), ==, 4);
+  g_assert_cmpuint (rs_period_season (RS_PERIOD_DAILY), ==, 7);
+  g_assert_cmpuint (rs_period_season (RS_PERIOD_HOURLY), ==, 24);
+  g_assert_cmpuint (rs_period_season (RS_PERIOD_YEARLY), ==, 1);
+  g_assert_cmpuint (rs_period_season (RS_PERIOD_UNKNOWN), ==, 1);
+}
+
 static void
 test_names (void)
 {
@@ -198,6 +235,7 @@ main (int argc, char **argv)
   g_test_add_func ("/series-time/not-times", test_not_times);
   g_test_add_func ("/series-time/day-of-week", test_day_of_week);
   g_test_add_func ("/series-time/period", test_period);
+  g_test_add_func ("/series-time/period-of-series", test_period_of_series);
   g_test_add_func ("/series-time/names", test_names);
   return g_test_run ();
 }

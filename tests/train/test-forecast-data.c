@@ -240,6 +240,62 @@ test_errors (void)
   g_rmdir (dir);
 }
 
+/* rs_forecast_data_min_rows is exactly the shortest series load takes. */
+static void
+test_min_rows (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rs-fd-XXXXXX", NULL);
+  const struct {
+    guint season;
+    RsForecastReference reference;
+    double validation;
+  } cases[] = {
+    { 1, RS_FORECAST_REFERENCE_NONE, 0 },
+    { 1, RS_FORECAST_REFERENCE_NAIVE, 0.2 },
+    { 4, RS_FORECAST_REFERENCE_SEASONAL, 0.2 },
+    { 12, RS_FORECAST_REFERENCE_SEASONAL, 0.5 },
+    { 12, RS_FORECAST_REFERENCE_SEASONAL, 0.9 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    RsForecastTransform tr = { 0 };
+    gsize min;
+
+    tr.horizon = 1;
+    tr.season = cases[i].season;
+    tr.reference = cases[i].reference;
+    min = rs_forecast_data_min_rows (rs_forecast_transform_lag (&tr), cases[i].validation);
+    for (gsize n = min - 1; n <= min; n++) {
+      g_autofree char *path = g_build_filename (dir, "s.csv", NULL);
+      GString *csv = g_string_new ("month,value\n");
+      RsForecastDataOptions o = options (1, cases[i].validation);
+      g_autoptr (GError) error = NULL;
+      RsForecastData *d;
+
+      for (gsize t = 0; t < n; t++)
+        g_string_append_printf (csv, "%d-%02d,%d\n", 2000 + (int) (t / 12), (int) (t % 12) + 1,
+                                (int) (t * t + (t % 3) * 5 + 1));
+      g_assert_true (g_file_set_contents (path, csv->str, -1, NULL));
+      g_string_free (csv, TRUE);
+      o.season = cases[i].season;
+      o.reference = cases[i].reference;
+      d = rs_forecast_data_load (path, &o, &error);
+      g_test_message ("case %u, %" G_GSIZE_FORMAT " rows", i, n);
+      if (n < min) {
+        g_assert_null (d);
+        g_assert_error (error, RS_ERROR, RS_ERROR_PARSE);
+        g_assert_nonnull (strstr (error->message, "too few"));
+      } else {
+        g_assert_no_error (error);
+        rs_forecast_data_free (d);
+      }
+      g_remove (path);
+    }
+  }
+  g_assert_cmpuint (rs_forecast_data_min_rows (0, 0), ==, 3);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -248,5 +304,6 @@ main (int argc, char **argv)
   g_test_add_func ("/forecast-data/no-validation", test_no_validation);
   g_test_add_func ("/forecast-data/seasonal-transform", test_seasonal_transform);
   g_test_add_func ("/forecast-data/errors", test_errors);
+  g_test_add_func ("/forecast-data/min-rows", test_min_rows);
   return g_test_run ();
 }
