@@ -160,6 +160,12 @@ rs_train_setting_frozen (RsSettingId id)
   return specs[id].frozen;
 }
 
+const char *
+rs_train_setting_group (RsSettingId id)
+{
+  return specs[id].group;
+}
+
 static void
 set_value (RsTrainSettings *s, guint id, const char *value, char *source)
 {
@@ -210,6 +216,15 @@ rs_train_settings_apply_flags (RsTrainSettings *s, char **flags)
   for (guint i = 0; i < RS_SET_COUNT; i++)
     if (flags[i] != NULL)
       set_value (s, i, flags[i], g_strconcat ("--", specs[i].key, NULL));
+}
+
+void
+rs_train_settings_default_lr (RsTrainSettings *s)
+{
+  const char *opt = s->value[RS_SET_OPTIMIZER];
+
+  if (s->value[RS_SET_LR] == NULL)
+    s->value[RS_SET_LR] = g_strdup (opt && strcmp (opt, "sgd") == 0 ? "0.01" : "0.001");
 }
 
 static int
@@ -602,8 +617,8 @@ rs_json_append_double (GString *out, double value)
     g_string_append (out, g_ascii_formatd (buf, sizeof buf, "%.17g", value));
 }
 
-static gboolean
-applies (guint id, const char *task)
+gboolean
+rs_train_setting_for_task (RsSettingId id, const char *task)
 {
   const gboolean forecast = strcmp (task, "forecast") == 0;
 
@@ -635,7 +650,7 @@ rs_train_settings_append_json (const RsTrainSettings *s, GString *out)
      * model was trained (the model is the same whatever the threads), nor
      * are the settings of the other kind of task. */
     if (v == NULL || specs[i].group[0] == 'o' || i == RS_SET_THREADS ||
-        !applies (i, s->value[RS_SET_TASK]))
+        !rs_train_setting_for_task (i, s->value[RS_SET_TASK]))
       continue;
     if (!first)
       g_string_append (out, ", ");

@@ -56,6 +56,11 @@ GOptionEntry *rs_train_settings_option_entries (char **flags);
 /* Applies the flags given. */
 void rs_train_settings_apply_flags (RsTrainSettings *s, char **flags);
 
+/* Sets the learning rate, when nothing set it, to the optimiser's default
+ * (0.001 for adam, 0.01 for sgd), so that the settings a model records
+ * say what it was trained with. */
+void rs_train_settings_default_lr (RsTrainSettings *s);
+
 /* Applies a config file (GKeyFile INI); relative paths in it are taken
  * from the file's directory. FALSE with a message naming the file (and
  * line and key) for an unreadable file, an unknown group or key. */
@@ -81,6 +86,13 @@ void rs_train_config_clear (RsTrainConfig *config);
  * that shapes the model, the data split and the optimisation path). */
 gboolean rs_train_setting_frozen (RsSettingId id);
 const char *rs_train_setting_key (RsSettingId id);
+/* The config group of setting id: "data", "features", "model", "training"
+ * or "output". */
+const char *rs_train_setting_group (RsSettingId id);
+/* Whether setting id means anything to task ("forecast", "classify",
+ * "ctc"): the forecast task reads no audio settings, and the others no
+ * target, covariates, horizon... */
+gboolean rs_train_setting_for_task (RsSettingId id, const char *task);
 
 /* A JSON object of every setting (numbers as numbers). */
 void rs_train_settings_append_json (const RsTrainSettings *s, GString *out);

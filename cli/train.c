@@ -34,6 +34,7 @@
 #include "progress.h"
 #include "train-settings.h"
 #include "train-task.h"
+#include "train.h"
 
 #define CMD "train"
 #define CHECKPOINT_FORMAT "2"
@@ -727,6 +728,149 @@ load_checkpoint (const char *path, RsTrainSettings *settings, GError **error)
   return g_steal_pointer (&st);
 }
 
+gboolean
+rs_cli_train (RsTrainSettings *settings, const RsSafetensors *checkpoint,
+              const char *resume_path, gboolean quiet, RsTrainOutcome *outcome, GError **error)
+{
+  Run r = { .baseline = NAN };
+  FILE *log = NULL;
+  const gboolean tty = isatty (STDERR_FILENO);
+  gint64 run_start;
+  double seconds_total = 0;
+  guint epochs_this_run = 0;
+  gboolean ok = FALSE;
+
+  g_mutex_init (&r.lock);
+  g_cond_init (&r.done);
+  if (!rs_train_settings_parse (settings, &r.cfg, error))
+    goto out;
+  r.settings = settings;
+
+  r.task = strcmp (r.cfg.task, "forecast") == 0 ? train_forecast_new (&r.cfg, error)
+                                                : train_audio_new (&r.cfg, error);
+  if (r.task == NULL || !build (&r, error))
+    goto out;
+  if (checkpoint != NULL && !restore (&r, checkpoint, resume_path, error))
+    goto out;
+  set_params (&r);
+  if (r.cfg.log[0] != '\0' && (log = open_log (r.cfg.log, checkpoint != NULL, error)) == NULL)
+    goto out;
+  {
+    /* Before the first epoch: the forecast task's carried states come
+     * from this pass. */
+    double v, metric;
+    if (!r.task->validate (r.task, r.t, &v, &metric, error))
+      goto out;
+    if (checkpoint == NULL && r.task->zero_head) {
+      r.baseline = v;
+      rs_schedule_set_baseline (r.schedule, v);
+    }
+  }
+
+  run_start = g_get_monotonic_time ();
+  while (!r.stopped && r.epoch < r.cfg.epochs) {
+    const gint64 epoch_start = g_get_monotonic_time ();
+    const guint n_items = r.task->n_items;
+    gint64 last_draw = 0;
+    double loss_sum = 0, weight_sum = 0, train_loss, valid_loss, metric, seconds;
+    guint verdict;
+
+    r.task->epoch = r.epoch;
+    train_rng_shuffle (&r.rng, r.order, n_items);
+    if (r.task->arrange != NULL)
+      r.task->arrange (r.task, &r.rng, r.order, r.cfg.batch);
+    for (guint first = 0; first < n_items; first += r.cfg.batch) {
+      const guint nb = MIN (r.cfg.batch, n_items - first);
+      if (!train_batch (&r, r.order + first, nb, &loss_sum, &weight_sum, error))
+        goto out;
+      if (tty && !quiet) {
+        const gint64 now = g_get_monotonic_time ();
+        if (now - last_draw > G_USEC_PER_SEC / 10 || first + nb == n_items) {
+          g_autofree char *prefix = g_strdup_printf ("epoch %u/%u ", r.epoch + 1, r.cfg.epochs);
+          rs_progress_bar (stderr, prefix, first + nb, n_items, r.task->item_name,
+                           (double) (now - epoch_start) / G_USEC_PER_SEC,
+                           (guint64) (r.cfg.epochs - r.epoch - 1) * n_items +
+                             (n_items - first - nb), NULL, FALSE);
+          last_draw = now;
+        }
+      }
+    }
+    train_loss = weight_sum > 0 ? loss_sum / weight_sum : NAN;
+    if (!r.task->validate (r.task, r.t, &valid_loss, &metric, error))
+      goto out;
+    r.epoch++;
+    epochs_this_run++;
+    g_array_append_val (r.train_hist, train_loss);
+    g_array_append_val (r.valid_hist, valid_loss);
+    g_array_append_val (r.metric_hist, metric);
+    verdict = rs_schedule_epoch_end (r.schedule, isnan (valid_loss) ? train_loss : valid_loss);
+    if (verdict & RS_SCHEDULE_IMPROVED)
+      memcpy (r.best, r.params, r.n_params * sizeof (float));
+    r.stopped = (verdict & RS_SCHEDULE_STOP) != 0;
+    seconds = (double) (g_get_monotonic_time () - epoch_start) / G_USEC_PER_SEC;
+    seconds_total += seconds;
+
+    if (log != NULL) {
+      fprintf (log, "%u,%" G_GUINT64_FORMAT ",%.9g,%.9g,%.9g,%.9g,%.6f\n", r.epoch, r.step,
+               train_loss, valid_loss, metric, rs_optimizer_get_lr (r.opt), seconds);
+      fflush (log);
+    }
+    if (!quiet) {
+      char tl[32], vl[32], ml[32], eta[32];
+      const double per_epoch = seconds_total / epochs_this_run;
+      rs_progress_format_duration (eta, sizeof eta,
+                                   r.stopped ? 0 : per_epoch * (r.cfg.epochs - r.epoch));
+      format_loss (tl, sizeof tl, train_loss);
+      format_loss (vl, sizeof vl, valid_loss);
+      format_loss (ml, sizeof ml, metric);
+      fprintf (stderr, "%sepoch %u/%u  step %" G_GUINT64_FORMAT "  train %s  valid %s  %s %s"
+               "  lr %.3g  %.0f %s/s  ETA %s%s\n", tty ? "\r\033[K" : "", r.epoch,
+               r.cfg.epochs, r.step, tl, vl, r.task->metric_name, ml,
+               rs_optimizer_get_lr (r.opt), n_items / seconds, r.task->item_name, eta,
+               verdict & RS_SCHEDULE_IMPROVED ? "  *" : "");
+    }
+    if (r.cfg.checkpoint[0] != '\0' && r.cfg.checkpoint_every > 0 &&
+        r.epoch % r.cfg.checkpoint_every == 0 && !save_checkpoint (&r, error))
+      goto out;
+  }
+  if (r.cfg.checkpoint[0] != '\0' && !save_checkpoint (&r, error))
+    goto out;
+  if (!save_model (&r, error) || (r.cfg.plot[0] != '\0' && !save_plot (&r, error)))
+    goto out;
+  {
+    const guint best = rs_schedule_best_epoch (r.schedule);
+    const double elapsed = (double) (g_get_monotonic_time () - run_start) / G_USEC_PER_SEC;
+
+    if (outcome != NULL) {
+      outcome->epochs = r.epoch;
+      outcome->best_epoch = best;
+      outcome->stopped = r.stopped;
+      outcome->seconds = elapsed;
+      outcome->valid_metric = best > 0 ? g_array_index (r.metric_hist, double, best - 1) : NAN;
+    }
+    if (!quiet) {
+      char tl[32] = "-", vl[32] = "-", ml[32] = "-";
+      if (best > 0) {
+        format_loss (tl, sizeof tl, g_array_index (r.train_hist, double, best - 1));
+        format_loss (vl, sizeof vl, g_array_index (r.valid_hist, double, best - 1));
+        format_loss (ml, sizeof ml, g_array_index (r.metric_hist, double, best - 1));
+      }
+      fprintf (stderr, "train: %u epochs%s (%u in this run, %.2f s, %.1f epochs/s, %u thread%s); "
+               "best epoch %u: train %s  valid %s  %s %s; wrote %s\n", r.epoch,
+               r.stopped ? " (stopped early)" : "", epochs_this_run, elapsed,
+               elapsed > 0 ? epochs_this_run / elapsed : 0.0, r.n_workers,
+               r.n_workers > 1 ? "s" : "", best, tl, vl, r.task->metric_name, ml, r.cfg.output);
+    }
+  }
+  ok = TRUE;
+
+out:
+  if (log != NULL)
+    fclose (log);
+  run_clear (&r);
+  return ok;
+}
+
 int
 rs_cmd_train (int argc, char **argv)
 {
@@ -746,16 +890,8 @@ rs_cmd_train (int argc, char **argv)
   RsTrainSettings settings, frozen_ref;
   g_autoptr (RsSafetensors) checkpoint = NULL;
   g_autoptr (GError) error = NULL;
-  Run r = { .baseline = NAN };
-  FILE *log = NULL;
-  const gboolean tty = isatty (STDERR_FILENO);
-  gint64 run_start;
-  double seconds_total = 0;
-  guint epochs_this_run = 0;
   int status = RS_EXIT_OK;
 
-  g_mutex_init (&r.lock);
-  g_cond_init (&r.done);
   for (guint i = 0; i < RS_SET_COUNT; i++)
     g_array_append_val (entries, setting_entries[i]);
   for (guint i = 0; extra[i].long_name != NULL; i++)
@@ -792,14 +928,7 @@ rs_cmd_train (int argc, char **argv)
     goto out;
   }
   rs_train_settings_apply_flags (&settings, flags);
-  if (settings.value[RS_SET_LR] == NULL) {
-    const char *opt = settings.value[RS_SET_OPTIMIZER];
-    settings.value[RS_SET_LR] = g_strdup (opt && strcmp (opt, "sgd") == 0 ? "0.01" : "0.001");
-  }
-  if (!rs_train_settings_parse (&settings, &r.cfg, &error)) {
-    status = fail (error);
-    goto out;
-  }
+  rs_train_settings_default_lr (&settings);
   if (checkpoint != NULL)
     for (guint i = 0; i < RS_SET_COUNT; i++)
       if (rs_train_setting_frozen (i) &&
@@ -813,137 +942,10 @@ rs_cmd_train (int argc, char **argv)
                                resume_path, frozen_ref.value[i] ? frozen_ref.value[i] : "");
         goto out;
       }
-  r.settings = &settings;
-
-  r.task = strcmp (r.cfg.task, "forecast") == 0 ? train_forecast_new (&r.cfg, &error)
-                                                : train_audio_new (&r.cfg, &error);
-  if (r.task == NULL || !build (&r, &error)) {
+  if (!rs_cli_train (&settings, checkpoint, resume_path, quiet, NULL, &error))
     status = fail (error);
-    goto out;
-  }
-  if (checkpoint != NULL && !restore (&r, checkpoint, resume_path, &error)) {
-    status = fail (error);
-    goto out;
-  }
-  set_params (&r);
-  if (r.cfg.log[0] != '\0' && (log = open_log (r.cfg.log, checkpoint != NULL, &error)) == NULL) {
-    status = fail (error);
-    goto out;
-  }
-  {
-    /* Before the first epoch: the forecast task's carried states come
-     * from this pass. */
-    double v, metric;
-    if (!r.task->validate (r.task, r.t, &v, &metric, &error)) {
-      status = fail (error);
-      goto out;
-    }
-    if (checkpoint == NULL && r.task->zero_head) {
-      r.baseline = v;
-      rs_schedule_set_baseline (r.schedule, v);
-    }
-  }
-
-  run_start = g_get_monotonic_time ();
-  while (!r.stopped && r.epoch < r.cfg.epochs) {
-    const gint64 epoch_start = g_get_monotonic_time ();
-    const guint n_items = r.task->n_items;
-    gint64 last_draw = 0;
-    double loss_sum = 0, weight_sum = 0, train_loss, valid_loss, metric, seconds;
-    guint verdict;
-
-    r.task->epoch = r.epoch;
-    train_rng_shuffle (&r.rng, r.order, n_items);
-    if (r.task->arrange != NULL)
-      r.task->arrange (r.task, &r.rng, r.order, r.cfg.batch);
-    for (guint first = 0; first < n_items; first += r.cfg.batch) {
-      const guint nb = MIN (r.cfg.batch, n_items - first);
-      if (!train_batch (&r, r.order + first, nb, &loss_sum, &weight_sum, &error)) {
-        status = fail (error);
-        goto out;
-      }
-      if (tty && !quiet) {
-        const gint64 now = g_get_monotonic_time ();
-        if (now - last_draw > G_USEC_PER_SEC / 10 || first + nb == n_items) {
-          g_autofree char *prefix = g_strdup_printf ("epoch %u/%u ", r.epoch + 1, r.cfg.epochs);
-          rs_progress_bar (stderr, prefix, first + nb, n_items, r.task->item_name,
-                           (double) (now - epoch_start) / G_USEC_PER_SEC,
-                           (guint64) (r.cfg.epochs - r.epoch - 1) * n_items +
-                             (n_items - first - nb), NULL, FALSE);
-          last_draw = now;
-        }
-      }
-    }
-    train_loss = weight_sum > 0 ? loss_sum / weight_sum : NAN;
-    if (!r.task->validate (r.task, r.t, &valid_loss, &metric, &error)) {
-      status = fail (error);
-      goto out;
-    }
-    r.epoch++;
-    epochs_this_run++;
-    g_array_append_val (r.train_hist, train_loss);
-    g_array_append_val (r.valid_hist, valid_loss);
-    g_array_append_val (r.metric_hist, metric);
-    verdict = rs_schedule_epoch_end (r.schedule, isnan (valid_loss) ? train_loss : valid_loss);
-    if (verdict & RS_SCHEDULE_IMPROVED)
-      memcpy (r.best, r.params, r.n_params * sizeof (float));
-    r.stopped = (verdict & RS_SCHEDULE_STOP) != 0;
-    seconds = (double) (g_get_monotonic_time () - epoch_start) / G_USEC_PER_SEC;
-    seconds_total += seconds;
-
-    if (log != NULL) {
-      fprintf (log, "%u,%" G_GUINT64_FORMAT ",%.9g,%.9g,%.9g,%.9g,%.6f\n", r.epoch, r.step,
-               train_loss, valid_loss, metric, rs_optimizer_get_lr (r.opt), seconds);
-      fflush (log);
-    }
-    if (!quiet) {
-      char tl[32], vl[32], ml[32], eta[32];
-      const double per_epoch = seconds_total / epochs_this_run;
-      rs_progress_format_duration (eta, sizeof eta,
-                                   r.stopped ? 0 : per_epoch * (r.cfg.epochs - r.epoch));
-      format_loss (tl, sizeof tl, train_loss);
-      format_loss (vl, sizeof vl, valid_loss);
-      format_loss (ml, sizeof ml, metric);
-      fprintf (stderr, "%sepoch %u/%u  step %" G_GUINT64_FORMAT "  train %s  valid %s  %s %s"
-               "  lr %.3g  %.0f %s/s  ETA %s%s\n", tty ? "\r\033[K" : "", r.epoch,
-               r.cfg.epochs, r.step, tl, vl, r.task->metric_name, ml,
-               rs_optimizer_get_lr (r.opt), n_items / seconds, r.task->item_name, eta,
-               verdict & RS_SCHEDULE_IMPROVED ? "  *" : "");
-    }
-    if (r.cfg.checkpoint[0] != '\0' && r.cfg.checkpoint_every > 0 &&
-        r.epoch % r.cfg.checkpoint_every == 0 && !save_checkpoint (&r, &error)) {
-      status = fail (error);
-      goto out;
-    }
-  }
-  if (r.cfg.checkpoint[0] != '\0' && !save_checkpoint (&r, &error)) {
-    status = fail (error);
-    goto out;
-  }
-  if (!save_model (&r, &error) || (r.cfg.plot[0] != '\0' && !save_plot (&r, &error))) {
-    status = fail (error);
-    goto out;
-  }
-  if (!quiet) {
-    const guint best = rs_schedule_best_epoch (r.schedule);
-    const double elapsed = (double) (g_get_monotonic_time () - run_start) / G_USEC_PER_SEC;
-    char tl[32] = "-", vl[32] = "-", ml[32] = "-";
-    if (best > 0) {
-      format_loss (tl, sizeof tl, g_array_index (r.train_hist, double, best - 1));
-      format_loss (vl, sizeof vl, g_array_index (r.valid_hist, double, best - 1));
-      format_loss (ml, sizeof ml, g_array_index (r.metric_hist, double, best - 1));
-    }
-    fprintf (stderr, "train: %u epochs%s (%u in this run, %.2f s, %.1f epochs/s, %u thread%s); "
-             "best epoch %u: train %s  valid %s  %s %s; wrote %s\n", r.epoch,
-             r.stopped ? " (stopped early)" : "", epochs_this_run, elapsed,
-             elapsed > 0 ? epochs_this_run / elapsed : 0.0, r.n_workers,
-             r.n_workers > 1 ? "s" : "", best, tl, vl, r.task->metric_name, ml, r.cfg.output);
-  }
 
 out:
-  if (log != NULL)
-    fclose (log);
-  run_clear (&r);
   rs_train_settings_clear (&settings);
   rs_train_settings_clear (&frozen_ref);
   for (guint i = 0; i < RS_SET_COUNT; i++)
