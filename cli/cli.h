@@ -27,6 +27,7 @@ int rs_cmd_devices (int argc, char **argv);
 int rs_cmd_train (int argc, char **argv);
 int rs_cmd_transcribe (int argc, char **argv);
 int rs_cmd_forecast (int argc, char **argv);
+int rs_cmd_backtest (int argc, char **argv);
 int rs_cmd_listen (int argc, char **argv);
 
 /* Loads the pipeline spec (a file, a shipped pipeline's name or pipeline
@@ -46,6 +47,14 @@ void rs_cli_catch_interrupts (void);
 /* DIR/BASENAME-without-extension SUFFIX: where batch and transcribe -d put
  * the output of one input. */
 char *rs_cli_output_path (const char *input, const char *dir, const char *suffix);
+
+/* A forecaster's columns, from its metadata (forecast.c): columns, the
+ * target then its covariates joined by commas; the time column or NULL;
+ * the target. The caller frees the three. FALSE with RS_ERROR_MODEL when
+ * the file is not a forecaster of rnnstream train, or the errors of
+ * reading it. */
+gboolean rs_cli_forecast_columns (const char *model, char **columns, char **time_column,
+                                  char **target, GError **error);
 
 /* Prints "rnnstream CMD: MESSAGE" on stderr; returns code. */
 int rs_cli_error (const char *cmd, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);

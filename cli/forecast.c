@@ -63,37 +63,127 @@ write_rows (const float *frames, gsize n, guint width, const gint64 *index,
   return TRUE;
 }
 
+/* The time h periods after last (a row's time text), written as such
+ * times are, or NULL when the period or the form does not say (indices,
+ * irregular series): the labels of the forecast's steps on the x axis.
+ * Calendar periods step by months from last itself, so that a series of
+ * month ends stays on month ends (GLib clamps the day). */
+static char *
+time_after (const char *last, RsPeriod period, guint h)
+{
+  g_autoptr (GDateTime) base = NULL, at = NULL;
+  RsTime t;
+  int months = 0;
+  double seconds = 0;
+
+  if (!rs_time_parse (last, -1, RS_TIME_INTEGERS_AUTO, &t))
+    return NULL;
+  switch (period) {
+  case RS_PERIOD_MONTHLY: months = 1; break;
+  case RS_PERIOD_QUARTERLY: months = 3; break;
+  case RS_PERIOD_YEARLY: months = 12; break;
+  case RS_PERIOD_MINUTELY: seconds = 60; break;
+  case RS_PERIOD_HOURLY: seconds = 3600; break;
+  case RS_PERIOD_DAILY: seconds = 86400; break;
+  case RS_PERIOD_WEEKLY: seconds = 7 * 86400; break;
+  case RS_PERIOD_UNKNOWN:
+  default:
+    return NULL;
+  }
+  if (t.kind == RS_TIME_DECIMAL_YEAR) {
+    /* As many decimals as the text has, as R writes them. */
+    const char *dot = strchr (last, '.');
+    const int decimals = dot != NULL ? (int) strspn (dot + 1, "0123456789") : 0;
+    return months > 0 ? g_strdup_printf ("%.*f", decimals, t.decimal_year + h * months / 12.0)
+                      : NULL;
+  }
+  if (t.kind != RS_TIME_YEAR && t.kind != RS_TIME_YEAR_MONTH && t.kind != RS_TIME_DATE &&
+      t.kind != RS_TIME_DATETIME)
+    return NULL;
+  base = g_date_time_new_utc (t.year, t.month, t.day, t.hour, t.minute, t.second);
+  if (base == NULL)
+    return NULL;
+  at = months > 0 ? g_date_time_add_months (base, months * (int) h)
+                  : g_date_time_add_seconds (base, seconds * h);
+  if (at == NULL)
+    return NULL;
+  switch (t.kind) {
+  case RS_TIME_YEAR:
+    return months % 12 == 0 ? g_date_time_format (at, "%Y") : NULL;
+  case RS_TIME_YEAR_MONTH:
+    return months > 0 ? g_date_time_format (at, "%Y-%m") : NULL;
+  case RS_TIME_DATE:
+    return seconds == 0 || fmod (seconds, 86400) == 0 ? g_date_time_format (at, "%Y-%m-%d")
+                                                      : NULL;
+  default:
+    return g_date_time_format (at, "%Y-%m-%d %H:%M");
+  }
+}
+
 /* The series, its one-step-ahead forecasts, and the forecast from the
- * last row with its intervals, against the rows' times. */
+ * last row with its intervals. The x axis is the rows' times: their own
+ * labels and, past the last row, the forecast steps' times when the
+ * series is regular; without a time column, the row numbers. The
+ * one-step forecasts are drawn thin, beneath the series, so that the
+ * series reads first; the forecast path starts at the last observation,
+ * so that it joins the series, and so do its bands. */
 static gboolean
-draw (const Writer *w, const char *path, const char *target, const char *const *levels,
-      GError **error)
+draw (const Writer *w, const char *path, const char *target, const char *time_column,
+      const char *const *levels, GError **error)
 {
   const gsize n = w->observed->len, H = w->H, stride = w->n_values;
   const double *v = (const double *) w->values->data;
-  g_autoptr (RsPlot) plot = rs_plot_new (NULL, NULL, target);
+  g_autoptr (GString) title = g_string_new (target);
+  g_autoptr (RsPlot) plot = NULL;
   g_autofree double *x = g_new (double, n + H), *one = g_new (double, n + 1);
   g_autofree double *lo = g_new (double, H + 1), *hi = g_new (double, H + 1);
-  g_autofree RsPlotTick *ticks = g_new (RsPlotTick, n);
-  g_autofree char *title = NULL;
+  g_autofree RsPlotTick *ticks = g_new (RsPlotTick, n + H);
+  g_autoptr (GPtrArray) future = g_ptr_array_new_with_free_func (g_free);
+  const RsPeriod period = w->numbered ? RS_PERIOD_UNKNOWN
+                          : rs_time_period_of_series ((const char *const *) w->times->pdata, n,
+                                                      RS_TIME_INTEGERS_AUTO);
+  guint n_levels = 0, n_ticks = 0;
 
+  for (guint i = 0; levels != NULL && levels[i] != NULL; i++)
+    n_levels++;
+  if (n > 0) {
+    g_string_append_printf (title, ": forecast of %" G_GSIZE_FORMAT " step%s from %s%s",
+                            H, H == 1 ? "" : "s", w->numbered ? "row " : "",
+                            (const char *) w->times->pdata[n - 1]);
+    for (guint i = 0; i < n_levels; i++)
+      g_string_append_printf (title, "%s%s%%", i == 0 ? ", with " : i + 1 == n_levels ? " and "
+                                                                                     : ", ",
+                              levels[i]);
+    if (n_levels > 0)
+      g_string_append (title, " prediction intervals");
+  }
+  plot = rs_plot_new (title->str, w->numbered ? "row" : time_column, target);
+  /* Row numbers count from 1, as forecast writes them. */
   for (gsize i = 0; i < n + H; i++)
-    x[i] = (double) i;
+    x[i] = (double) i + (w->numbered ? 1 : 0);
   for (gsize i = 0; i < n; i++) {
-    ticks[i].x = (double) i;
-    ticks[i].text = w->times->pdata[i];
+    ticks[n_ticks].x = x[i];
+    ticks[n_ticks++].text = w->times->pdata[i];
     one[i] = i > 0 ? v[(i - 1) * stride] : NAN;
   }
+  for (gsize h = 1; n > 0 && h <= H; h++) {
+    char *text = time_after (w->times->pdata[n - 1], period, (guint) h);
+    if (text == NULL)
+      continue;
+    g_ptr_array_add (future, text);
+    ticks[n_ticks].x = x[n - 1 + h];
+    ticks[n_ticks++].text = text;
+  }
   rs_plot_add_line (plot, "observed", x, (const double *) w->observed->data, n);
-  rs_plot_add_line (plot, "forecast 1 step ahead", x, one, n);
+  rs_plot_add_line (plot, "1-step-ahead forecasts", x, one, n);
+  rs_plot_set_line_style (plot, RS_PLOT_LINE_THIN);
   if (n > 0) {
     const double *last = v + (n - 1) * stride;
-    /* The path starts at the last observation so that it joins the series. */
     g_autofree double *path_y = g_new (double, H + 1);
     path_y[0] = g_array_index (w->observed, double, n - 1);
     for (gsize h = 0; h < H; h++)
       path_y[h + 1] = last[h];
-    for (guint i = 0; levels != NULL && levels[i] != NULL; i++) {
+    for (guint i = 0; i < n_levels; i++) {
       g_autofree char *name = g_strdup_printf ("%s%% interval", levels[i]);
       lo[0] = hi[0] = path_y[0];
       for (gsize h = 0; h < H; h++) {
@@ -102,18 +192,17 @@ draw (const Writer *w, const char *path, const char *target, const char *const *
       }
       rs_plot_add_band (plot, name, x + n - 1, lo, hi, H + 1);
     }
-    title = g_strdup_printf ("forecast from %s, %" G_GSIZE_FORMAT " steps", ticks[n - 1].text, H);
-    rs_plot_add_line (plot, title, x + n - 1, path_y, H + 1);
-    rs_plot_add_vline (plot, (double) (n - 1), "forecast origin");
+    rs_plot_add_line (plot, "forecast", x + n - 1, path_y, H + 1);
+    rs_plot_add_vline (plot, x[n - 1], "forecast origin");
   }
-  rs_plot_set_x_ticks (plot, ticks, n);
+  if (!w->numbered)
+    rs_plot_set_x_ticks (plot, ticks, n_ticks);
   return rs_plot_save_png (plot, path, 1200, 600, error);
 }
 
-/* The model's target, covariates and time column, from its metadata. */
-static gboolean
-model_columns (const char *model, char **columns, char **time_column, char **target,
-               GError **error)
+gboolean
+rs_cli_forecast_columns (const char *model, char **columns, char **time_column, char **target,
+                         GError **error)
 {
   g_autoptr (RsSafetensors) st = rs_safetensors_load (model, error);
   g_autoptr (JsonParser) parser = json_parser_new ();
@@ -187,7 +276,7 @@ rs_cmd_forecast (int argc, char **argv)
     return rs_cli_error (CMD, RS_EXIT_USAGE, "unexpected argument '%s'", argv[1]);
   if (model == NULL)
     return rs_cli_error (CMD, RS_EXIT_USAGE, "no model given (-m MODEL)");
-  if (!model_columns (model, &columns, &time_column, &target, &error))
+  if (!rs_cli_forecast_columns (model, &columns, &time_column, &target, &error))
     return rs_cli_error (CMD, RS_EXIT_FAILURE, "%s", error->message);
 
   path = rs_pipeline_locate ("forecast");
@@ -259,7 +348,7 @@ rs_cmd_forecast (int argc, char **argv)
     goto out;
   }
   if (plot != NULL) {
-    if (!draw (&w, plot, target, (const char *const *) levels, &error))
+    if (!draw (&w, plot, target, time_column, (const char *const *) levels, &error))
       status = rs_cli_error (CMD, RS_EXIT_FAILURE, "%s", error->message);
     rs_plot_release_static_data ();
   }

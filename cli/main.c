@@ -19,6 +19,7 @@ static const RsCommand commands[] = {
   { "devices", "list the audio input devices", rs_cmd_devices },
   { "train", "train a forecaster, a classifier or a CTC recogniser", rs_cmd_train },
   { "forecast", "forecast a CSV series row by row, with prediction intervals", rs_cmd_forecast },
+  { "backtest", "score a forecaster at rolling origins against naive baselines", rs_cmd_backtest },
   { "transcribe", "transcribe sound files with a CTC model, on every core", rs_cmd_transcribe },
   { "listen", "live recognition from a microphone: partial and final results", rs_cmd_listen },
 };

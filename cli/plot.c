@@ -26,6 +26,7 @@ typedef struct {
   ItemKind kind;
   char *name;
   guint index;         /* lines: which line (palette); vlines: which marker (dashes) */
+  RsPlotLineStyle style;  /* lines */
   gsize n;
   double *x, *a, *b;   /* line: a = y; band: a = lo, b = hi; vline: x[0] alone */
 } Item;
@@ -136,6 +137,27 @@ rs_plot_add_line (RsPlot *plot, const char *name, const double *x, const double 
   item->x = copy_doubles (x, n);
   item->a = copy_doubles (y, n);
   g_ptr_array_add (plot->items, item);
+}
+
+void
+rs_plot_set_line_style (RsPlot *plot, RsPlotLineStyle style)
+{
+  g_return_if_fail (plot != NULL);
+
+  for (guint k = plot->items->len; k-- > 0;) {
+    Item *item = g_ptr_array_index (plot->items, k);
+    if (item->kind == ITEM_LINE) {
+      item->style = style;
+      return;
+    }
+  }
+}
+
+/* A line's width in units of the scale. */
+static double
+line_width (const Item *item)
+{
+  return item->style == RS_PLOT_LINE_THIN ? 1.1 : 2;
 }
 
 void
@@ -719,7 +741,7 @@ draw_line (const View *v, const Item *item, const guint8 rgb[3])
   gsize i = 0;
 
   set_rgb (cr, rgb, 1);
-  cairo_set_line_width (cr, 2 * v->s);
+  cairo_set_line_width (cr, line_width (item) * v->s);
   while (i < item->n) {
     gsize end;
     if (!isfinite (item->x[i]) || !y_ok (v->plot, item->a[i])) {
@@ -760,7 +782,7 @@ draw_vline (const View *v, const Item *item, const guint8 rgb[3])
 static void
 draw_data (const View *v)
 {
-  static const ItemKind order[] = { ITEM_BAND, ITEM_LINE, ITEM_VLINE };
+  static const ItemKind order[] = { ITEM_BAND, ITEM_LINE, ITEM_LINE, ITEM_VLINE };
   const RsPlot *plot = v->plot;
   cairo_t *cr = v->cr;
 
@@ -769,12 +791,14 @@ draw_data (const View *v)
   cairo_clip (cr);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
-  /* Bands beneath lines, markers on top, each in the order added. */
+  /* Bands beneath lines, thin lines beneath solid ones, markers on top,
+   * each in the order added. */
   for (guint pass = 0; pass < G_N_ELEMENTS (order); pass++) {
     const ItemKind draw = order[pass];
     for (guint k = 0; k < plot->items->len; k++) {
       const Item *item = g_ptr_array_index (plot->items, k);
-      if (item->kind != draw)
+      if (item->kind != draw ||
+          (draw == ITEM_LINE && (item->style == RS_PLOT_LINE_THIN) != (pass == 1)))
         continue;
       if (draw == ITEM_BAND)
         draw_band (v, item, item_rgb (plot, k));
@@ -1002,7 +1026,7 @@ draw_legend (const View *v)
         cairo_fill (cr);
       } else {
         set_rgb (cr, rgb, 1);
-        cairo_set_line_width (cr, (item->kind == ITEM_LINE ? 2 : 1.5) * v->s);
+        cairo_set_line_width (cr, (item->kind == ITEM_LINE ? line_width (item) : 1.5) * v->s);
         if (item->kind == ITEM_VLINE)
           set_marker_dash (v, item->index);
         cairo_move_to (cr, sx, y);

@@ -52,6 +52,19 @@ void rs_plot_set_log_y (RsPlot *plot, gboolean log_y);
 void rs_plot_add_line (RsPlot *plot, const char *name, const double *x, const double *y,
                        gsize n);
 
+/* How a line is drawn. A thin line is about half as wide as a solid one and
+ * lies beneath every solid line, whatever the order they were added in:
+ * for secondary data (fitted values, say) that must not hide the series
+ * it follows. */
+typedef enum {
+  RS_PLOT_LINE_SOLID,
+  RS_PLOT_LINE_THIN
+} RsPlotLineStyle;
+
+/* Sets the style of the line added last (solid by default). Nothing
+ * happens when no line has been added. */
+void rs_plot_set_line_style (RsPlot *plot, RsPlotLineStyle style);
+
 /* Adds a shaded interval between lo[i] and hi[i] at each x[i] (a
  * prediction interval, say), drawn translucent beneath every line. A band
  * takes the colour of the first line added after it or, when none is, of

@@ -194,6 +194,46 @@ test_unwritable (void)
   remove_tree (dir);
 }
 
+/* A thin line lies beneath a solid one added before it: over the same
+ * points the solid line shows along the whole width and the thin one
+ * only in the legend, where it was on top had it kept the default. */
+static void
+test_thin_line_beneath (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rs-plot-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "thin.png", NULL);
+  g_autoptr (GError) error = NULL;
+  double x[100], y[100];
+  guint8 solid[3], thin[3];
+  cairo_surface_t *img;
+
+  for (int i = 0; i < 100; i++) {
+    x[i] = i;
+    y[i] = sin (i * G_PI / 10);
+  }
+  rs_plot_line_colour (0, solid);
+  rs_plot_line_colour (1, thin);
+  for (int styled = 0; styled <= 1; styled++) {
+    g_autoptr (RsPlot) plot = rs_plot_new (NULL, NULL, NULL);
+    rs_plot_add_line (plot, "series", x, y, 100);
+    rs_plot_add_line (plot, "fitted", x, y, 100);
+    if (styled)
+      rs_plot_set_line_style (plot, RS_PLOT_LINE_THIN);
+    g_assert_true (rs_plot_save_png (plot, path, W, H, &error));
+    g_assert_no_error (error);
+    img = load (path);
+    if (styled) {
+      g_assert_cmpuint (columns_with (img, solid, 10), >=, W / 2);
+      g_assert_cmpuint (columns_with (img, thin, 10), <, W / 8);
+    } else {
+      g_assert_cmpuint (columns_with (img, solid, 10), <, W / 8);
+      g_assert_cmpuint (columns_with (img, thin, 10), >=, W / 2);
+    }
+    cairo_surface_destroy (img);
+  }
+  remove_tree (dir);
+}
+
 /* Loss curves on a log axis with values a log axis cannot show: zero,
  * negative, NaN and inf are skipped, the rest is drawn. */
 static void
@@ -309,6 +349,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/plot/lines-and-band", test_lines_and_band);
   g_test_add_func ("/plot/unwritable", test_unwritable);
+  g_test_add_func ("/plot/thin-line-beneath", test_thin_line_beneath);
   g_test_add_func ("/plot/log-scale", test_log_scale);
   g_test_add_func ("/plot/degenerate", test_degenerate);
   status = g_test_run ();

@@ -931,6 +931,255 @@ def test_forecast_intervals_cover():
         assert r.returncode == 1 and "120 is not a coverage" in r.stderr, r.stderr
 
 
+
+def test_forecast_plot():
+    """--plot draws a PNG of the size the command promises, after the CSV
+    is complete: a path that cannot be written fails with one line naming
+    it, and the forecasts (to a file or to stdout) are all there."""
+    with tempfile.TemporaryDirectory() as d:
+        series = os.path.join(d, "series.csv")
+        noisy_series(series, 120, 4)
+        model = os.path.join(d, "m.safetensors")
+        r = run("train", "--task", "forecast", "-i", series, "--target", "value",
+                "--time-column", "month", "--horizon", "6", "--hidden", "8", "--epochs", "10",
+                "-q", "-o", model)
+        assert r.returncode == 0, r.stderr
+        args = ["forecast", "-m", model, "-i", series, "--intervals", "80,95"]
+        plain = run(*args)
+        assert plain.returncode == 0, plain.stderr
+        png, out = os.path.join(d, "f.png"), os.path.join(d, "f.csv")
+        r = run(*args, "--plot", png, "-o", out)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        with open(png, "rb") as f:
+            data = f.read()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", data[:16]
+        assert struct.unpack(">II", data[16:24]) == (1200, 600), data[16:24]
+        assert 10000 < len(data) < 2000000, len(data)
+        assert data[-8:-4] == b"IEND", data[-12:]
+        with open(out) as f:
+            assert f.read() == plain.stdout
+        bad = os.path.join(d, "no", "f.png")
+        r = run(*args, "--plot", bad, "-o", out + ".2")
+        assert r.returncode == 1 and len(r.stderr.splitlines()) == 1 and bad in r.stderr, \
+            r.stderr
+        with open(out + ".2") as f:
+            assert f.read() == plain.stdout
+        r = run(*args, "--plot", bad)
+        assert r.returncode == 1 and bad in r.stderr and r.stdout == plain.stdout, r.stderr
+        assert not os.path.exists(os.path.dirname(bad))
+
+
+def read_csv_dicts(path):
+    import csv
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def py_scores(points):
+    """MASE, sMAPE, RMSE of [(actual, forecast, scale)], M4's definitions
+    as bench/bench-forecast.py has them, pooled over the points."""
+    n = len(points)
+    mase = sum(abs(y - f) / s for y, f, s in points) / n
+    smape = sum(200 * abs(y - f) / (abs(y) + abs(f)) if y or f else 0.0
+                for y, f, _ in points) / n
+    rmse = math.sqrt(sum((y - f) ** 2 for y, f, _ in points) / n)
+    return mase, smape, rmse
+
+
+def backtest_expected(y, origins, forecasts, H, m):
+    """{(origin, method, step): (MASE, sMAPE, RMSE)} with "all" for either,
+    from the series y, the origin rows (0-based) and each origin's model
+    forecasts, with the naive and seasonal naive forecasts made here."""
+    points = {}
+    for k, t in enumerate(origins):
+        scale = sum(abs(y[i] - y[i - m]) for i in range(m, t + 1)) / (t + 1 - m)
+        methods = {"model": forecasts[k], "naive": [y[t]] * H,
+                   "snaive": [y[t + h - m * math.ceil(h / m)] for h in range(1, H + 1)]}
+        for name, f in methods.items():
+            for h in range(H):
+                p = (y[t + 1 + h], f[h], scale)
+                for key in ((k + 1, name, "all"), ("all", name, h + 1), ("all", name, "all")):
+                    points.setdefault(key, []).append(p)
+    return {key: py_scores(p) for key, p in points.items()}
+
+
+def backtest_metrics(path):
+    """backtest's --output: {(origin, method, step): (MASE, sMAPE, RMSE)}."""
+    out = {}
+    for r in read_csv_dicts(path):
+        origin = r["origin"] if r["origin"] == "all" else int(r["origin"])
+        step = r["step"] if r["step"] == "all" else int(r["step"])
+        out[(origin, r["method"], step)] = (float(r["MASE"]), float(r["sMAPE"]),
+                                            float(r["RMSE"]))
+    return out
+
+
+def test_backtest_model_matches_forecast():
+    """A known answer: on trend + season + noise, seasonal naive misses the
+    trend (a MASE about 1) and a forecaster on the seasonal representation
+    does not. backtest -m scores the model's own forecasts at the last 5
+    origins, 6 apart: every number agrees with the metrics recomputed here
+    from `rnnstream forecast` at the same rows, and the table prints them."""
+    with tempfile.TemporaryDirectory() as d:
+        series = os.path.join(d, "series.csv")
+        y = seasonal_series(series)
+        H, K, m = 6, 5, 12
+        origins = [len(y) - 1 - H - (K - 1 - k) * H for k in range(K)]
+        # Trained on the rows up to the first origin only: every score is
+        # out of sample.
+        with open(series) as f:
+            lines = f.read().splitlines()
+        train = write_file(d, "train.csv", "\n".join(lines[:origins[0] + 2]) + "\n")
+        model = os.path.join(d, "m.safetensors")
+        r = run("train", "--config", EXAMPLE_CONFIG, "-i", train, "--horizon", str(H),
+                "--epochs", "80", "-q", "-o", model)
+        assert r.returncode == 0, r.stderr
+        out, fc = os.path.join(d, "metrics.csv"), os.path.join(d, "forecasts.csv")
+        r = run("backtest", "-m", model, "-i", series, "-o", out, "--forecasts", fc)
+        assert r.returncode == 0, r.stderr
+        assert r.stderr == "", r.stderr
+        names, rows = forecast_rows(run("forecast", "-m", model, "-i", series).stdout)
+        forecasts = [rows[t][1][:H] for t in origins]
+        expected = backtest_expected(y, origins, forecasts, H, m)
+        got = backtest_metrics(out)
+        assert set(got) == set(expected), sorted(set(got) ^ set(expected), key=str)
+        # forecast writes float32 (7 digits): the scores agree to about that.
+        for key, want in expected.items():
+            for a, b in zip(got[key], want):
+                assert abs(a - b) <= 1e-4 * max(1.0, abs(b)), (key, got[key], want)
+        model_mase, snaive_mase = got[("all", "model", "all")][0], got[("all", "snaive", "all")][0]
+        print("# backtest -m on trend + season: MASE %.3f, naive %.3f, seasonal naive %.3f"
+              % (model_mase, got[("all", "naive", "all")][0], snaive_mase))
+        assert 0.8 < snaive_mase < 1.5 and model_mase < 0.5 * snaive_mase, got
+        # The forecasts file: each origin's rows, the values and forecasts.
+        frows = read_csv_dicts(fc)
+        assert len(frows) == K * H, len(frows)
+        for r0 in frows:
+            k, h, t = int(r0["origin"]) - 1, int(r0["step"]), int(r0["row"]) - 1
+            assert t == origins[k] + h and r0["origin_time"] == rows[origins[k]][0], r0
+            assert float(r0["actual"]) == y[t], r0
+            assert abs(float(r0["model"]) - forecasts[k][h - 1]) < 1e-4, r0
+            assert float(r0["naive"]) == y[origins[k]], r0
+        # The table: a headline row of every point, then by origin (named by
+        # time) and by step, each with the three measures of three methods.
+        lines = r.stdout.splitlines()
+        assert lines[0].startswith("backtest: %s (not refitted) on %s, target value"
+                                   % (model, series)), lines[0]
+        assert lines[1].startswith("5 origins 6 rows apart, 6 steps each, season 12"), lines[1]
+        assert lines[4].split() == ["model", "naive", "snaive"] * 3, lines[4]
+        table = {line.split()[0]: line.split()[1:] for line in lines[5:] if len(line.split()) == 10}
+        for label, key in [("all", ("all", "all")), (rows[origins[2]][0], (3, "all")),
+                           ("6", ("all", 6))]:
+            cells = table[label]
+            for i, method in enumerate(("model", "naive", "snaive")):
+                for j, want in enumerate(expected[(key[0], method, key[1])]):
+                    text = cells[3 * j + i]
+                    # Rounded to the decimals shown: MASE 3, sMAPE 2, RMSE
+                    # four significant digits of the largest.
+                    decimals = len(text.split(".")[1]) if "." in text else 0
+                    assert decimals == (3, 2, 2)[j], (label, cells)
+                    assert abs(float(text) - want) <= 0.5 * 10 ** -decimals + 1e-4, \
+                        (label, cells, want)
+
+
+def test_backtest_refit_does_not_peek():
+    """--config refits at each origin on the rows up to it alone: the rows
+    after an origin, even replaced by huge values, change nothing about
+    its forecast (only its score), while a later origin that trains on
+    them forecasts differently. The first origin's forecast is what train
+    and forecast give on the rows up to it."""
+    with tempfile.TemporaryDirectory() as d:
+        series = os.path.join(d, "series.csv")
+        y = seasonal_series(series)
+        H = 6
+        origins = [len(y) - 1 - H - (2 - k) * H for k in range(3)]
+        with open(series) as f:
+            lines = f.read().splitlines()
+        # Rows after the second origin replaced: they are the second
+        # origin's targets and the third's training rows.
+        huge = write_file(d, "huge.csv", "\n".join(
+            lines[:origins[1] + 2] + ["%s,%g" % (line.split(",")[0], 1e6 + i)
+                                      for i, line in enumerate(lines[origins[1] + 2:])]) + "\n")
+        settings = ["--config", EXAMPLE_CONFIG, "--horizon", str(H), "--epochs", "30",
+                    "--origins", "3"]
+
+        def backtest(path, name):
+            out, fc = os.path.join(d, name + "-m.csv"), os.path.join(d, name + "-f.csv")
+            r = run("backtest", *settings, "-i", path, "-o", out, "--forecasts", fc)
+            assert r.returncode == 0, r.stderr
+            progress = r.stderr.splitlines()
+            assert len(progress) == 3 and progress[0].startswith(
+                "backtest: origin 1/3, rows 1-%d (to %s): " % (origins[0] + 1,
+                                                               lines[origins[0] + 1][:7])), \
+                progress
+            assert "refitted at each origin (%s) on %s" % (EXAMPLE_CONFIG, path) in r.stdout, \
+                r.stdout
+            return backtest_metrics(out), read_csv_dicts(fc)
+
+        metrics, fc = backtest(series, "plain")
+        metrics_huge, fc_huge = backtest(huge, "huge")
+        for a, b in zip(fc, fc_huge):
+            k = int(a["origin"])
+            same = all(a[m] == b[m] for m in ("model", "naive", "snaive"))
+            assert same == (k < 3), (k, a, b)
+            assert (a["actual"] == b["actual"]) == (int(a["row"]) <= origins[1] + 1), (a, b)
+        for key in metrics:
+            assert (metrics[key] == metrics_huge[key]) == (key[0] == 1), key
+
+        # Origin 1 by hand: train on its rows, forecast from the last.
+        cut = write_file(d, "cut.csv", "\n".join(lines[:origins[0] + 2]) + "\n")
+        model = os.path.join(d, "cut.safetensors")
+        r = run("train", "--config", EXAMPLE_CONFIG, "--horizon", str(H), "--epochs", "30",
+                "-i", cut, "-o", model, "-q")
+        assert r.returncode == 0, r.stderr
+        last = forecast_rows(run("forecast", "-m", model, "-i", cut).stdout)[1][-1][1]
+        mine = [float(a["model"]) for a in fc if a["origin"] == "1"]
+        assert max(abs(a - b) for a, b in zip(mine, last)) < 1e-4, (mine, last)
+
+
+def test_backtest_errors():
+    """One line naming the file and a non-zero status for malformed rows,
+    a series too short for the origins asked, a model that is not a
+    forecaster, training settings with -m; no output file after any."""
+    with tempfile.TemporaryDirectory() as d:
+        series = os.path.join(d, "series.csv")
+        seasonal_series(series, 60)
+        model = os.path.join(d, "m.safetensors")
+        r = run("train", "--task", "forecast", "-i", series, "--target", "value",
+                "--time-column", "month", "--horizon", "6", "--hidden", "8", "--epochs", "5",
+                "-q", "-o", model)
+        assert r.returncode == 0, r.stderr
+        out = os.path.join(d, "out.csv")
+        with open(series) as f:
+            lines = f.read().splitlines()
+        bad = write_file(d, "bad.csv", "\n".join(lines[:30] + ["1992-06,abc"] + lines[31:]) + "\n")
+        for args in (["-m", model], ["--config", EXAMPLE_CONFIG, "--horizon", "6"]):
+            r = run("backtest", *args, "-i", bad, "-o", out)
+            assert r.returncode == 1 and "bad.csv:31: column 'value'" in r.stderr, r.stderr
+            assert len(r.stderr.splitlines()) == 1 and r.stdout == "", r.stderr
+        # 60 rows, H 6: origins 6 apart from row 13 on (a season of history
+        # and one more) fit 7 times; 8 do not.
+        r = run("backtest", "-m", model, "-i", series, "--origins", "8", "-o", out)
+        assert r.returncode == 1 and "series.csv: 60 rows are too few for 8 origins" in r.stderr \
+            and "7 fit" in r.stderr, r.stderr
+        r = run("backtest", "-m", model, "-i", series, "--origins", "0", "-q")
+        assert r.returncode == 0 and "7 origins 6 rows apart" in r.stdout, r.stderr
+        short = write_file(d, "short.csv", "\n".join(lines[:16]) + "\n")
+        r = run("backtest", "--config", EXAMPLE_CONFIG, "-i", short, "--horizon", "6")
+        assert r.returncode == 1 and "short.csv: 15 rows are too few for 5 origins" in r.stderr, \
+            r.stderr
+        r = run("backtest", "-m", DEMO, "-i", series)
+        assert r.returncode == 1 and "is not a forecaster" in r.stderr, r.stderr
+        r = run("backtest", "-m", model, "-i", series, "--hidden", "4")
+        assert r.returncode == 2 and "--hidden is a training setting" in r.stderr, r.stderr
+        r = run("backtest", "-m", model, "--config", EXAMPLE_CONFIG, "-i", series)
+        assert r.returncode == 2, r.stderr
+        r = run("backtest", "-m", model)
+        assert r.returncode == 2 and "-i SERIES.csv" in r.stderr, r.stderr
+        r = run("backtest", "-m", model, "-i", series, "-o", os.path.join(d, "no", "out.csv"))
+        assert r.returncode == 1 and "no/out.csv" in r.stderr, r.stderr
+        assert not os.path.exists(out)
+
 def test_forecast_bad_input():
     """Malformed rows name the file and line; missing values follow the
     policy; a model on logs refuses a value <= 0 naming the row; a file that
