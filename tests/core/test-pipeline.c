@@ -34,7 +34,7 @@ test_parse_errors (void)
     { "csvsrc = x", "p:1:8: expected '!' or a parameter after csvsrc, found '='" },
     { "micro ! csvsink", "p:1:1: unknown element 'micro' (known: csvsrc, filesrc, micsrc, " },
     { "csvsrc\n  ! csvsink colour=red", "p:2:13: element csvsink has no parameter 'colour' "
-      "(it has: name, location, precision)" },
+      "(it has: name, location, precision, header)" },
     { "csvsrc chunk=ten ! csvsink", "p:1:8: csvsrc.chunk expects an integer, got 'ten'" },
     { "csvsrc chunk=-1 ! csvsink", "p:1:8: csvsrc.chunk expects a value from 0 to 1e+09, got '-1'" },
     { "csvsrc ! model mode=fast ! csvsink", "p:1:16: model.mode expects one of auto, stream, "
