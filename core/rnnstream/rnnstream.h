@@ -13,6 +13,7 @@
 #include <rnnstream/error.h>
 #include <rnnstream/features.h>
 #include <rnnstream/forecast-data.h>
+#include <rnnstream/forecast-state.h>
 #include <rnnstream/forecast-transform.h>
 #include <rnnstream/forecaster.h>
 #include <rnnstream/loss.h>
