@@ -239,6 +239,9 @@ rs_cmd_forecast (int argc, char **argv)
 {
   g_autofree char *model = NULL, *input = NULL, *output = NULL, *intervals = NULL;
   g_autofree char *missing = NULL, *plot = NULL;
+  g_autofree char *update_lr = NULL, *update_steps = NULL, *update_window = NULL;
+  g_autofree char *checkpoint = NULL, *checkpoint_every = NULL, *checkpoint_input = NULL;
+  gboolean update = FALSE;
   g_auto (GStrv) sets = NULL;
   const GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model, "Forecast model (rnnstream train --task "
@@ -253,6 +256,23 @@ rs_cmd_forecast (int argc, char **argv)
       "skip the row, hold the last value, or interpolate (default: error)", "POLICY" },
     { "plot", 0, 0, G_OPTION_ARG_FILENAME, &plot, "Draw the series, the forecasts and their "
       "intervals to FILE.png at the end", "FILE.png" },
+    { "update", 0, 0, G_OPTION_ARG_NONE, &update, "Adapt the model online: after every row, "
+      "truncated-BPTT steps (Adam) on the targets it made known, then its forecast", NULL },
+    { "update-lr", 0, 0, G_OPTION_ARG_STRING, &update_lr, "The updates' learning rate (default "
+      "0.003)", "LR" },
+    { "update-steps", 0, 0, G_OPTION_ARG_STRING, &update_steps, "Optimiser steps after every "
+      "row (default 1)", "N" },
+    { "update-window", 0, 0, G_OPTION_ARG_STRING, &update_window, "Frames each step "
+      "backpropagates through (default: 2 seasons, or 24 when the season is 1)", "W" },
+    { "checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &checkpoint, "Save the stream's whole state to "
+      "FILE atomically, every --checkpoint-every rows and at the end; when FILE exists, go on "
+      "from it", "FILE" },
+    { "checkpoint-every", 0, 0, G_OPTION_ARG_STRING, &checkpoint_every, "Rows between "
+      "checkpoints (default 100; 0: at the end only)", "N" },
+    { "checkpoint-input", 0, 0, G_OPTION_ARG_STRING, &checkpoint_input, "On a restart from the "
+      "checkpoint the input is: replay (the same input from its start, default: the rows "
+      "already consumed are read, checked and skipped) or continue (the rows after them)",
+      "replay|continue" },
     { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Set an element's parameter in the "
       "pipeline (e.g. csvsrc.delimiter=;)", "ELEMENT.PARAM=VALUE" },
     G_OPTION_ENTRY_NULL
@@ -270,12 +290,20 @@ rs_cmd_forecast (int argc, char **argv)
   if (!rs_cli_parse (CMD, NULL, "Forecast a CSV series row by row: after every row, a row of "
                      "the forecasts of steps 1..H (header time,h1,...,hH, then the interval "
                      "bounds loP_h1.. and hiP_h1.. of each coverage P). The last row is the "
-                     "forecast from the whole series.", entries, &argc, &argv))
+                     "forecast from the whole series. With --update the model goes on "
+                     "learning from the rows; with --checkpoint a restarted run goes on "
+                     "where the last one stopped, and writes the rows after it only.", entries, &argc, &argv))
     return RS_EXIT_USAGE;
   if (argc != 1)
     return rs_cli_error (CMD, RS_EXIT_USAGE, "unexpected argument '%s'", argv[1]);
   if (model == NULL)
     return rs_cli_error (CMD, RS_EXIT_USAGE, "no model given (-m MODEL)");
+  if (!update && (update_lr != NULL || update_steps != NULL || update_window != NULL))
+    return rs_cli_error (CMD, RS_EXIT_USAGE, "--update-%s needs --update",
+                         update_lr ? "lr" : update_steps ? "steps" : "window");
+  if (checkpoint == NULL && (checkpoint_every != NULL || checkpoint_input != NULL))
+    return rs_cli_error (CMD, RS_EXIT_USAGE, "--checkpoint-%s needs --checkpoint FILE",
+                         checkpoint_every ? "every" : "input");
   if (!rs_cli_forecast_columns (model, &columns, &time_column, &target, &error))
     return rs_cli_error (CMD, RS_EXIT_FAILURE, "%s", error->message);
 
@@ -300,6 +328,18 @@ rs_cmd_forecast (int argc, char **argv)
   g_ptr_array_add (assign, g_strdup ("forecast.observed=true"));
   if (intervals != NULL)
     g_ptr_array_add (assign, g_strconcat ("forecast.intervals=", intervals, NULL));
+  {
+    const struct { const char *param, *value; } options[] = {
+      { "update", update ? "true" : NULL }, { "update-lr", update_lr },
+      { "update-steps", update_steps }, { "update-window", update_window },
+      { "checkpoint", checkpoint }, { "checkpoint-every", checkpoint_every },
+      { "checkpoint-input", checkpoint_input },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (options); i++)
+      if (options[i].value != NULL)
+        g_ptr_array_add (assign, g_strdup_printf ("forecast.%s=%s", options[i].param,
+                                                  options[i].value));
+  }
   for (guint i = 0; i < assign->len; i++)
     if (!rs_pipeline_set (p, g_ptr_array_index (assign, i), &error))
       return rs_cli_error (CMD, RS_EXIT_USAGE, "%s", error->message);

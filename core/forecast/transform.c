@@ -144,12 +144,19 @@ rs_forecast_transform_reference (const RsForecastTransform *tr, const double *z_
   }
 }
 
+float
+rs_forecast_transform_target (const RsForecastTransform *tr, const double *z_now, guint h)
+{
+  g_return_val_if_fail (h >= 1 && h <= tr->horizon, NAN);
+  return (float) ((z_now[h] - rs_forecast_transform_reference (tr, z_now, h)
+                   - tr->out_mean[h - 1]) / tr->out_std[h - 1]);
+}
+
 void
 rs_forecast_transform_targets (const RsForecastTransform *tr, const double *z_now, float *u)
 {
   for (guint h = 1; h <= tr->horizon; h++)
-    u[h - 1] = (float) ((z_now[h] - rs_forecast_transform_reference (tr, z_now, h)
-                         - tr->out_mean[h - 1]) / tr->out_std[h - 1]);
+    u[h - 1] = rs_forecast_transform_target (tr, z_now, h);
 }
 
 static double

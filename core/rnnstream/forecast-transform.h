@@ -88,6 +88,11 @@ RS_API double rs_forecast_transform_reference (const RsForecastTransform *tr,
  * h = 1..H. Writes H floats. */
 RS_API void rs_forecast_transform_targets (const RsForecastTransform *tr, const double *z_now,
                                            float *u);
+/* The target of step h alone (1 <= h <= H), reading z_now[h] and the
+ * history only: for a frame whose later targets are not known yet. The
+ * same value rs_forecast_transform_targets writes for that step. */
+RS_API float rs_forecast_transform_target (const RsForecastTransform *tr, const double *z_now,
+                                           guint h);
 /* Forecasts in z units (zhat, H values) and in the data's (yhat) from the
  * network's outputs; either may be NULL. */
 RS_API void rs_forecast_transform_forecast (const RsForecastTransform *tr, const double *z_now,

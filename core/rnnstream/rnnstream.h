@@ -14,6 +14,7 @@
 #include <rnnstream/features.h>
 #include <rnnstream/forecast-data.h>
 #include <rnnstream/forecast-metrics.h>
+#include <rnnstream/forecast-state.h>
 #include <rnnstream/forecast-transform.h>
 #include <rnnstream/forecaster.h>
 #include <rnnstream/loss.h>

@@ -1220,6 +1220,208 @@ def test_forecast_bad_input():
         assert r.returncode == 1 and "value" in r.stderr, r.stderr
 
 
+def changing_series(path, n, seed, change=None, at=120):
+    """Monthly, level 50 and a season of amplitude 10 plus Gaussian noise
+    (seeded); from row `at` on, `change`: "level" (+15) or "trend" (+0.5
+    a month). The values as written."""
+    import random
+    rng = random.Random(seed)
+    y = []
+    with open(path, "w") as f:
+        f.write("month,value\n")
+        for t in range(n):
+            level = 50 + (15 if change == "level" and t >= at else 0) \
+                + (0.5 * (t - at) if change == "trend" and t >= at else 0)
+            v = level + 10 * math.sin(2 * math.pi * t / 12) + rng.gauss(0, 1)
+            f.write("%d-%02d,%.6f\n" % (1900 + t // 12, t % 12 + 1, v))
+            y.append(float("%.6f" % v))
+    return y
+
+
+def one_step_rmse(text, y, frames):
+    """The RMSE of forecast's h1 column against the next row, over frames."""
+    got = [g[1][0] for g in forecast_rows(text)[1]]
+    return math.sqrt(sum((got[t] - y[t + 1]) ** 2 for t in frames) / len(frames))
+
+
+def test_forecast_update_helps():
+    """A model trained on a steady season meets a series that changes at
+    row 120: with --update (default settings) its one-step error after the
+    change is well under the frozen model's, and before it about the
+    same. Two changes the frozen model cannot follow: a level shift for a
+    model that forecasts the level itself (reference none), and a trend
+    for one that corrects the seasonal naive forecast (the default)."""
+    with tempfile.TemporaryDirectory() as d:
+        train = os.path.join(d, "train.csv")
+        changing_series(train, 240, 1)
+        for change, recipe in (("level", ["--reference", "none", "--log-transform", "no"]),
+                               ("trend", [])):
+            model = os.path.join(d, change + ".safetensors")
+            r = run("train", "--task", "forecast", "-i", train, "--target", "value",
+                    "--time-column", "month", "--hidden", "16", "--lr", "0.01", "--epochs", "60",
+                    *recipe, "-q", "-o", model)
+            assert r.returncode == 0, r.stderr
+            test = os.path.join(d, change + ".csv")
+            y = changing_series(test, 300, 2, change)
+            before, after = range(24, 119), range(132, 299)
+            frozen = run("forecast", "-m", model, "-i", test)
+            updated = run("forecast", "-m", model, "-i", test, "--update")
+            assert frozen.returncode == 0 and updated.returncode == 0, updated.stderr
+            f_before, f_after = (one_step_rmse(frozen.stdout, y, fr) for fr in (before, after))
+            u_before, u_after = (one_step_rmse(updated.stdout, y, fr) for fr in (before, after))
+            print("# update, %s change at row 120: one-step RMSE after it %.2f frozen, %.2f "
+                  "with --update; before it %.2f and %.2f (noise 1)"
+                  % (change, f_after, u_after, f_before, u_before))
+            assert u_after < 0.5 * f_after, (change, u_after, f_after)
+            assert u_before < 1.25 * f_before, (change, u_before, f_before)
+
+
+def test_forecast_checkpoint_resume():
+    """Rows through a pipe, the process SIGKILLed after 25 (its last
+    checkpoint at 20), restarted with the same checkpoint: the rows it
+    printed up to the checkpoint and what the restarted run prints are the
+    uninterrupted run's, bit for bit, with and without --update; the rows
+    it printed after the checkpoint come again, the same. The restart
+    replays the input from its start (skipping what the checkpoint
+    consumed), or with --checkpoint-input continue takes the rows after
+    it; a checkpoint at the end of a file goes on when the file grows."""
+    with tempfile.TemporaryDirectory() as d:
+        train = os.path.join(d, "train.csv")
+        noisy_series(train, 120, 3)
+        model = os.path.join(d, "m.safetensors")
+        r = run("train", "--task", "forecast", "-i", train, "--target", "value",
+                "--time-column", "month", "--horizon", "2", "--hidden", "8", "--epochs", "10",
+                "-q", "-o", model)
+        assert r.returncode == 0, r.stderr
+        noisy_series(os.path.join(d, "long.csv"), 180, 4)
+        with open(os.path.join(d, "long.csv")) as f:
+            long_lines = f.read().splitlines()
+        lines = long_lines[:151]
+        series = write_file(d, "series.csv", "\n".join(lines) + "\n")
+        longer = write_file(d, "longer.csv", "\n".join(long_lines) + "\n")
+        for extra in ([], ["--update"]):
+            whole = run("forecast", "-m", model, "-i", series, *extra)
+            assert whole.returncode == 0, whole.stderr
+            want = whole.stdout.splitlines()
+            ck = os.path.join(d, "ck%d.safetensors" % len(extra))
+            p = subprocess.Popen([EXE, "forecast", "-m", model, "--checkpoint", ck,
+                                  "--checkpoint-every", "10", *extra], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 bufsize=1)
+            try:
+                p.stdin.write(lines[0] + "\n")
+                p.stdin.flush()
+                first = [p.stdout.readline().rstrip("\n")]
+                for line in lines[1:26]:
+                    p.stdin.write(line + "\n")
+                    p.stdin.flush()
+                    ready, _, _ = select.select([p.stdout], [], [], 10)
+                    assert ready, "no forecast for %s within 10 s" % line
+                    first.append(p.stdout.readline().rstrip("\n"))
+                p.kill()
+                assert p.wait(timeout=10) == -9
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdin.close()
+                p.stdout.close()
+                p.stderr.close()
+            meta = metadata(ck)
+            assert meta["input.rows"] == "20" and meta["rows"] == "20", meta
+            assert meta["input.last_time"] == lines[20].split(",")[0], meta
+            saved = os.path.join(d, "saved.safetensors")
+            with open(ck, "rb") as f, open(saved, "wb") as g:
+                g.write(f.read())
+
+            # Replay: the same input from its start.
+            r = run("forecast", "-m", model, "--checkpoint", ck, *extra,
+                    stdin="\n".join(lines) + "\n")
+            assert r.returncode == 0, r.stderr
+            again = r.stdout.splitlines()
+            assert again[0] == want[0], again[:1]
+            assert first[:21] + again[1:] == want, (extra, len(again))
+            assert again[1:6] == first[21:26]
+            print("# checkpoint%s: killed after row 25, resumed from row 20: %d rows, the "
+                  "same as one run" % (" with --update" if extra else "", len(want) - 1))
+            assert metadata(ck)["input.rows"] == "150"
+            # Nothing new: nothing printed but the header.
+            r = run("forecast", "-m", model, "-i", series, "--checkpoint", ck, *extra)
+            assert r.returncode == 0 and r.stdout.splitlines() == want[:1], r.stderr
+            # The file grew: its new rows, as a run over the longer file gives them.
+            r = run("forecast", "-m", model, "-i", longer, "--checkpoint", ck, *extra)
+            assert r.returncode == 0, r.stderr
+            assert r.stdout.splitlines()[1:] == \
+                forecast_text_lines_with(longer, model, extra)[151:], extra
+            # Continue: the input is the rows after the checkpoint's.
+            r = run("forecast", "-m", model, "--checkpoint", saved, "--checkpoint-input",
+                    "continue", *extra, stdin="\n".join(lines[:1] + lines[21:]) + "\n")
+            assert r.returncode == 0, r.stderr
+            assert r.stdout.splitlines() == want[:1] + want[21:], extra
+            os.remove(saved)
+
+
+def forecast_text_lines_with(series, model, extra):
+    r = run("forecast", "-m", model, "-i", series, *extra)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.splitlines()
+
+
+def test_forecast_checkpoint_refused():
+    """A checkpoint that is truncated, of another model, not a checkpoint,
+    made with other update settings or on another input is refused with a
+    message naming the file and what is wrong, and is left as it was; the
+    flags that need --update or --checkpoint say so."""
+    with tempfile.TemporaryDirectory() as d:
+        train = os.path.join(d, "train.csv")
+        noisy_series(train, 120, 3)
+        models = []
+        for seed in ("1", "2"):
+            models.append(os.path.join(d, "m%s.safetensors" % seed))
+            r = run("train", "--task", "forecast", "-i", train, "--target", "value",
+                    "--time-column", "month", "--hidden", "8", "--epochs", "5", "--seed", seed,
+                    "-q", "-o", models[-1])
+            assert r.returncode == 0, r.stderr
+        ck = os.path.join(d, "ck.safetensors")
+        r = run("forecast", "-m", models[0], "-i", train, "--checkpoint", ck, "--update")
+        assert r.returncode == 0, r.stderr
+        with open(ck, "rb") as f:
+            data = f.read()
+        cut = os.path.join(d, "cut.safetensors")
+        with open(cut, "wb") as f:
+            f.write(data[:len(data) // 2])
+        other = os.path.join(d, "other.csv")
+        noisy_series(other, 150, 9)
+        short = write_file(d, "short.csv", "".join(open(train).readlines()[:50]))
+        cases = (
+            ([models[0], "--checkpoint", cut, "--update"], cut, "cannot read the checkpoint"),
+            ([models[1], "--checkpoint", ck, "--update"], ck, "another model"),
+            ([models[0], "--checkpoint", models[1]], models[1], "not a forecaster checkpoint"),
+            ([models[0], "--checkpoint", ck], ck, "made with updates"),
+            ([models[0], "--checkpoint", ck, "--update", "--update-lr", "0.01"], ck,
+             "updates of lr 0.003, 1 step, window 24, not lr 0.01"),
+            ([models[0], "--checkpoint", ck, "--update", "-i", other], ck,
+             "the input is not the one the checkpoint was made on"),
+            ([models[0], "--checkpoint", ck, "--update", "-i", short], ck,
+             "the input ended after 49 rows, but the checkpoint has consumed 120"),
+        )
+        for args, path, what in cases:
+            with open(path, "rb") as f:
+                before = f.read()
+            r = run("forecast", "-m", *args, *([] if "-i" in args else ["-i", train]))
+            assert r.returncode == 1, (args, r.returncode, r.stderr)
+            assert path in r.stderr and what in r.stderr, (what, r.stderr)
+            with open(path, "rb") as f:
+                assert f.read() == before, path
+        r = run("forecast", "-m", models[0], "-i", train, "--checkpoint",
+                os.path.join(d, "no", "such", "dir", "ck"))
+        assert r.returncode == 1 and "cannot write the checkpoint" in r.stderr, r.stderr
+        r = run("forecast", "-m", models[0], "-i", train, "--update-lr", "0.01")
+        assert r.returncode == 2 and "--update-lr needs --update" in r.stderr, r.stderr
+        r = run("forecast", "-m", models[0], "-i", train, "--checkpoint-every", "5")
+        assert r.returncode == 2 and "needs --checkpoint" in r.stderr, r.stderr
+
+
 def test_train_reproducible_and_resumable():
     with tempfile.TemporaryDirectory() as d:
         series = os.path.join(d, "series.csv")

@@ -1,14 +1,30 @@
 /* forecast: a forecast model (rnnstream/forecaster.h) over rows of a
  * series; after each row, the forecasts of steps 1..H and, when asked,
- * prediction intervals. */
+ * prediction intervals. With update=true the model goes on learning from
+ * the rows; with checkpoint=FILE the stream's whole state is saved to FILE
+ * (rnnstream/forecast-state.h) and a restarted run goes on from it.
+ *
+ * Restarting: the checkpoint also records how many rows of the input were
+ * consumed and an FNV-1a hash of them (their values' bits and time
+ * labels). With checkpoint-input=replay (the default) the input is given
+ * again from its start, as a file or `tail -n +1 -f` gives it: those rows
+ * are read and hashed but not forecast, and the hash must match, so a
+ * different input is refused instead of silently continued. With
+ * checkpoint-input=continue the input is the rows after them (a feed that
+ * cannot replay); the frame numbers go on from the checkpoint's. */
 #include "config.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "../element.h"
+#include "rnnstream/atomic-file.h"
 #include "rnnstream/error.h"
+#include "rnnstream/forecast-state.h"
 #include "rnnstream/forecaster.h"
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
 
 typedef struct {
   RsForecaster *forecaster;
@@ -17,6 +33,16 @@ typedef struct {
   double *covariates, *values;
   guint H, n_cov;
   gboolean observed;         /* the row's target first */
+  /* checkpoints */
+  const char *checkpoint;    /* NULL: none */
+  guint64 every;             /* rows between them; 0: at the end only */
+  guint64 consumed;          /* rows of the input taken, skipped ones included */
+  guint64 hash;              /* of those rows */
+  GString *last_time;        /* the last one's label */
+  guint64 skip;              /* replay: rows still to read without forecasting */
+  guint64 expect_hash;       /* replay: the checkpoint's hash, due when skip reaches 0 */
+  char *expect_time;         /* and its last row's label (NULL: none) */
+  gint64 index_offset;       /* continue: rows the checkpoint consumed */
 } Forecast;
 
 static const RsParamSpec forecast_params[] = {
@@ -26,6 +52,21 @@ static const RsParamSpec forecast_params[] = {
     "comma-separated, e.g. 80,95", 1, 0, NULL },
   { "observed", RS_PARAM_BOOL, "false", "put the row's target (as read) before the forecasts, "
     "for plotting and scoring", 1, 0, NULL },
+  { "update", RS_PARAM_BOOL, "false", "adapt the model online: after each row, truncated-BPTT "
+    "steps (Adam) on the targets it made known, then the row's forecast", 1, 0, NULL },
+  { "update-lr", RS_PARAM_DOUBLE, "", "update=true: the learning rate (0.003)", 1e-12, 10, NULL },
+  { "update-steps", RS_PARAM_INT, "", "update=true: optimiser steps after each row (1)", 1,
+    1000, NULL },
+  { "update-window", RS_PARAM_INT, "", "update=true: frames each step backpropagates through "
+    "(2 seasons, or 24 when the season is 1)", 1, 100000, NULL },
+  { "checkpoint", RS_PARAM_STRING, "", "file to save the stream's whole state to, atomically, "
+    "every checkpoint-every rows and at the end; when it exists the run goes on from it", 1, 0,
+    NULL },
+  { "checkpoint-every", RS_PARAM_INT, "100", "rows between checkpoints; 0: at the end only", 0,
+    9e18, NULL },
+  { "checkpoint-input", RS_PARAM_ENUM, "replay", "on a restart from a checkpoint the input is: "
+    "replay (the same input from its start; the rows the checkpoint consumed are read, checked "
+    "and skipped) or continue (the rows after them)", 1, 0, "replay|continue" },
   { NULL, 0, NULL, NULL, 0, 0, NULL }
 };
 
@@ -55,6 +96,116 @@ parse_levels (RsElement *self, Forecast *f, GError **error)
   return TRUE;
 }
 
+/* The hash of the rows so far and one more: FNV-1a over its values'
+ * bits, its label and a terminating byte UTF-8 text never holds. */
+static guint64
+row_hash (guint64 h, const float *row, guint width, const char *label)
+{
+  for (guint j = 0; j < width; j++) {
+    guint32 bits;
+    memcpy (&bits, &row[j], sizeof bits);
+    for (guint k = 0; k < 4; k++)
+      h = (h ^ ((bits >> (8 * k)) & 0xff)) * FNV_PRIME;
+  }
+  for (const char *p = label != NULL ? label : ""; *p != '\0'; p++)
+    h = (h ^ (guint8) *p) * FNV_PRIME;
+  return (h ^ 0xff) * FNV_PRIME;
+}
+
+static gboolean
+parse_update (RsElement *self, Forecast *f, GError **error)
+{
+  RsForecastUpdate u = RS_FORECAST_UPDATE_INIT;
+  static const char *const settings[] = { "update-lr", "update-steps", "update-window" };
+  g_autoptr (GError) local = NULL;
+
+  if (!rs_element_bool (self, "update")) {
+    for (guint i = 0; i < G_N_ELEMENTS (settings); i++)
+      if (rs_element_is_set (self, settings[i]))
+        return rs_element_fail (self, error, "%s is set, but update is false", settings[i]);
+    return TRUE;
+  }
+  if (rs_element_is_set (self, "update-lr"))
+    u.lr = rs_element_double (self, "update-lr");
+  if (rs_element_is_set (self, "update-steps"))
+    u.steps = (guint) rs_element_int (self, "update-steps");
+  if (rs_element_is_set (self, "update-window"))
+    u.window = (guint) rs_element_int (self, "update-window");
+  if (!rs_forecaster_set_update (f->forecaster, &u, &local))
+    return rs_element_fail (self, error, "%s", local->message);
+  return TRUE;
+}
+
+/* A whole number in base 10 or 16 (all of text, digits only). */
+static gboolean
+parse_number (const char *text, guint base, guint64 *out)
+{
+  char *end;
+
+  if (text == NULL || !g_ascii_isxdigit (text[0]) || (base == 10 && !g_ascii_isdigit (text[0])))
+    return FALSE;
+  *out = g_ascii_strtoull (text, &end, base);
+  return *end == '\0' && end - text <= (base == 10 ? 19 : 16);
+}
+
+/* Goes on from the checkpoint when it exists; makes sure it can be
+ * written either way, so that a run fails now rather than at its first
+ * checkpoint. */
+static gboolean
+open_checkpoint (RsElement *self, Forecast *f, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (RsSafetensors) st = NULL;
+  RsAtomicFile *probe;
+  const char *time;
+  guint64 n, h;
+
+  f->hash = FNV_OFFSET;
+  f->last_time = g_string_new (NULL);
+  if (g_file_test (f->checkpoint, G_FILE_TEST_EXISTS)) {
+    st = rs_safetensors_load (f->checkpoint, &local);
+    if (st == NULL)
+      return rs_element_fail (self, error, "cannot read the checkpoint: %s", local->message);
+    if (!rs_forecaster_restore (f->forecaster, st, f->checkpoint, &local))
+      return rs_element_fail (self, error, "%s", local->message);
+    time = rs_safetensors_metadata (st, "input.last_time");
+    if (!parse_number (rs_safetensors_metadata (st, "input.rows"), 10, &n)
+        || !parse_number (rs_safetensors_metadata (st, "input.fnv1a"), 16, &h))
+      return rs_element_fail (self, error, "%s: damaged checkpoint: 'input.rows' or "
+                              "'input.fnv1a' is missing or malformed", f->checkpoint);
+    if (strcmp (rs_element_string (self, "checkpoint-input"), "replay") == 0) {
+      f->skip = n;
+      f->expect_hash = h;
+      f->expect_time = g_strdup (time);
+    } else {
+      f->consumed = n;
+      f->hash = h;
+      f->index_offset = (gint64) n;
+      g_string_assign (f->last_time, time != NULL ? time : "");
+    }
+  }
+  probe = rs_atomic_file_new (f->checkpoint, &local);
+  if (probe == NULL)
+    return rs_element_fail (self, error, "cannot write the checkpoint: %s", local->message);
+  rs_atomic_file_abort (probe);
+  return TRUE;
+}
+
+static gboolean
+save_checkpoint (RsElement *self, Forecast *f, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autofree char *rows = g_strdup_printf ("%" G_GUINT64_FORMAT, f->consumed);
+  g_autofree char *hash = g_strdup_printf ("%016" G_GINT64_MODIFIER "x", f->hash);
+  const char *metadata[] = { "input.rows", rows, "input.fnv1a", hash,
+                             f->last_time->len > 0 ? "input.last_time" : NULL,
+                             f->last_time->str, NULL };
+
+  if (!rs_forecaster_save (f->forecaster, f->checkpoint, metadata, &local))
+    return rs_element_fail (self, error, "%s", local->message);
+  return TRUE;
+}
+
 static gboolean
 forecast_start (RsElement *self, GError **error)
 {
@@ -73,8 +224,14 @@ forecast_start (RsElement *self, GError **error)
   tr = rs_forecaster_transform (f->forecaster);
   f->H = tr->horizon;
   f->n_cov = tr->n_covariates;
-  if (!parse_levels (self, f, error))
+  if (!parse_levels (self, f, error) || !parse_update (self, f, error))
     return FALSE;
+  f->every = (guint64) rs_element_int (self, "checkpoint-every");
+  if (rs_element_is_set (self, "checkpoint")) {
+    f->checkpoint = rs_element_string (self, "checkpoint");
+    if (!open_checkpoint (self, f, error))
+      return FALSE;
+  }
   if (self->in.width != 0 && self->in.width != 1 + f->n_cov)
     return rs_element_fail (self, error, "%s takes the target and %u covariate%s per row (%u "
                             "values), but the stage before gives %u",
@@ -102,6 +259,25 @@ forecast_start (RsElement *self, GError **error)
   return TRUE;
 }
 
+/* Replay: one of the rows the checkpoint consumed, read again. The last
+ * of them must end the same hash. */
+static gboolean
+skip_row (RsElement *self, Forecast *f, const float *row, const char *label, GError **error)
+{
+  f->hash = row_hash (f->hash, row, self->in.width, label);
+  f->consumed++;
+  if (--f->skip > 0)
+    return TRUE;
+  if (f->hash != f->expect_hash)
+    return rs_element_fail (self, error, "%s: the input is not the one the checkpoint was made "
+                            "on: its first %" G_GUINT64_FORMAT " rows differ (the last is '%s' "
+                            "here, '%s' there); give the same input from its start, or "
+                            "checkpoint-input=continue and the rows after them", f->checkpoint,
+                            f->consumed, label != NULL ? label : "",
+                            f->expect_time != NULL ? f->expect_time : "");
+  return TRUE;
+}
+
 static gboolean
 forecast_process (RsElement *self, const RsBlock *in, RsBlock *out, GError **error)
 {
@@ -110,15 +286,21 @@ forecast_process (RsElement *self, const RsBlock *in, RsBlock *out, GError **err
 
   for (gsize r = 0; r < in->n; r++) {
     const float *row = in->data + r * in->width;
+    const gint64 index = in->index[r] + f->index_offset;
     float *o;
 
+    if (f->skip > 0) {
+      if (!skip_row (self, f, row, in->labels[r], error))
+        return FALSE;
+      continue;
+    }
     for (guint j = 0; j < f->n_cov; j++)
       f->covariates[j] = row[1 + j];
     if (!rs_forecaster_push (f->forecaster, row[0], f->covariates, &local))
-      return rs_element_fail (self, error, "row %" G_GINT64_FORMAT "%s%s%s: %s", in->index[r] + 1,
+      return rs_element_fail (self, error, "row %" G_GINT64_FORMAT "%s%s%s: %s", index + 1,
                               in->labels[r] ? " (" : "", in->labels[r] ? in->labels[r] : "",
                               in->labels[r] ? ")" : "", local->message);
-    o = rs_block_append (out, NULL, in->index[r], in->labels[r]);
+    o = rs_block_append (out, NULL, index, in->labels[r]);
     if (f->observed)
       *o++ = row[0];
     rs_forecaster_forecast (f->forecaster, f->values);
@@ -138,6 +320,15 @@ forecast_process (RsElement *self, const RsBlock *in, RsBlock *out, GError **err
           lo[h] = NAN;
       }
     }
+    if (f->checkpoint == NULL)
+      continue;
+    /* The row's output goes on after its checkpoint is in place: a
+     * forecast that was seen is never lost by a restart. */
+    f->hash = row_hash (f->hash, row, self->in.width, in->labels[r]);
+    f->consumed++;
+    g_string_assign (f->last_time, in->labels[r] != NULL ? in->labels[r] : "");
+    if (f->every > 0 && f->consumed % f->every == 0 && !save_checkpoint (self, f, error))
+      return FALSE;
   }
   return TRUE;
 }
@@ -145,10 +336,18 @@ forecast_process (RsElement *self, const RsBlock *in, RsBlock *out, GError **err
 static gboolean
 forecast_finish (RsElement *self, RsBlock *out, GError **error)
 {
-  (void) self;
+  Forecast *f = self->priv;
+
   (void) out;
-  (void) error;
-  return TRUE;
+  if (f->checkpoint == NULL)
+    return TRUE;
+  if (f->skip > 0)
+    return rs_element_fail (self, error, "%s: the input ended after %" G_GUINT64_FORMAT " rows, "
+                            "but the checkpoint has consumed %" G_GUINT64_FORMAT "; give the "
+                            "same input from its start, or checkpoint-input=continue and the "
+                            "rows after them", f->checkpoint, f->consumed,
+                            f->consumed + f->skip);
+  return save_checkpoint (self, f, error);
 }
 
 static void
@@ -164,6 +363,9 @@ forecast_stop (RsElement *self)
   g_strfreev (f->names);
   g_free (f->covariates);
   g_free (f->values);
+  if (f->last_time != NULL)
+    g_string_free (f->last_time, TRUE);
+  g_free (f->expect_time);
   g_free (f);
   self->priv = NULL;
 }
@@ -179,7 +381,8 @@ forecast_reset (RsElement *self)
 const RsElementClass rs_forecast_class = {
   .type = "forecast",
   .description = "forecasts steps 1..H after each row (target first, then the model's "
-                 "covariates), with prediction intervals on request",
+                 "covariates), with prediction intervals on request; adapts the model online "
+                 "and checkpoints the stream on request",
   .role = RS_ELEMENT_FILTER,
   .params = forecast_params,
   .start = forecast_start,
