@@ -201,65 +201,66 @@ test_series_negotiation (void)
   g_autofree char *empty = g_build_filename (dir, "empty.csv", NULL);
   g_autofree char *out = g_build_filename (dir, "out.csv", NULL);
   const struct {
-    const char *text;        /* IN, BARE, EMPTY, MODEL and OUT are replaced */
-    const char *message;     /* NULL: runs and writes OUT */
+    const char *text;        /* @IN@, @BARE@, @EMPTY@, @MODEL@ and @OUT@ are replaced (with
+                              * marks that no temporary path holds) */
+    const char *message;     /* NULL: runs and writes @OUT@ */
   } cases[] = {
     /* The width comes from the first row (3 values) before the model
      * loads: lags=1 fits the model, lags=2 does not. */
-    { "csvsrc location=IN ! lags lags=1 ! model path=MODEL ! csvsink location=OUT", NULL },
-    { "csvsrc location=IN ! lags lags=2 ! model path=MODEL ! csvsink",
+    { "csvsrc location=@IN@ ! lags lags=1 ! model path=@MODEL@ ! csvsink location=@OUT@", NULL },
+    { "csvsrc location=@IN@ ! lags lags=2 ! model path=@MODEL@ ! csvsink",
       "takes 3 values per frame, but the stage before it gives 6" },
-    { "csvsrc location=IN columns=b,1 ! diff ! calendar features=position ! model path=MODEL "
-      "! csvsink location=OUT", NULL },
+    { "csvsrc location=@IN@ columns=b,1 ! diff ! calendar features=position ! model path=@MODEL@ "
+      "! csvsink location=@OUT@", NULL },
     /* Three statistics fix the width of a headerless input, as a model does. */
-    { "csvsrc location=BARE ! standardize mean=0,0,0 std=1,2,4 ! model path=MODEL ! csvsink "
-      "location=OUT", NULL },
-    { "csvsrc location=BARE ! standardize mean=0,0 std=1,1 ! model path=MODEL ! csvsink",
-      "element model: MODEL takes 3 values per frame, but the stage before it gives 2" },
-    { "csvsrc location=IN ! standardize mean=0,0 std=1,1 ! csvsink",
+    { "csvsrc location=@BARE@ ! standardize mean=0,0,0 std=1,2,4 ! model path=@MODEL@ ! csvsink "
+      "location=@OUT@", NULL },
+    { "csvsrc location=@BARE@ ! standardize mean=0,0 std=1,1 ! model path=@MODEL@ ! csvsink",
+      "element model: @MODEL@ takes 3 values per frame, but the stage before it gives 2" },
+    { "csvsrc location=@IN@ ! standardize mean=0,0 std=1,1 ! csvsink",
       "in.csv:2: 3 values per row, expected 2 (what the next stage takes)" },
-    { "csvsrc location=IN columns=a,b,c ! standardize mean=0,0 std=1,1 ! csvsink",
+    { "csvsrc location=@IN@ columns=a,b,c ! standardize mean=0,0 std=1,1 ! csvsink",
       "element standardize: 2 means and stds (given), but the stage before it gives 3 values "
       "per frame" },
-    { "csvsrc location=IN width=2 ! standardize ! csvsink",
+    { "csvsrc location=@IN@ width=2 ! standardize ! csvsink",
       "in.csv:2: 3 values per row, expected 2 (width=2)" },
-    { "csvsrc location=IN ! standardize mean=1 ! csvsink",
+    { "csvsrc location=@IN@ ! standardize mean=1 ! csvsink",
       "element standardize: mean= and std= go together" },
-    { "csvsrc location=IN ! standardize std=1,0,1 mean=0 ! csvsink",
+    { "csvsrc location=@IN@ ! standardize std=1,0,1 mean=0 ! csvsink",
       "element standardize: 1 mean(s) given, but 3 std(s)" },
-    { "csvsrc location=IN ! standardize std=1,0,1 mean=0,0,0 ! csvsink",
+    { "csvsrc location=@IN@ ! standardize std=1,0,1 mean=0,0,0 ! csvsink",
       "element standardize: std 2 is 0: it must be finite and positive (given)" },
-    { "csvsrc location=IN ! standardize mean=0 std=1 from-model=MODEL ! csvsink",
+    { "csvsrc location=@IN@ ! standardize mean=0 std=1 from-model=@MODEL@ ! csvsink",
       "element standardize: mean= and std=, or from-model=: not both" },
-    { "csvsrc location=IN ! standardize from-model=MODEL ! csvsink",
-      "element standardize: MODEL has no metadata 'normalisation' to take mean and std from" },
-    { "csvsrc location=IN ! standardize from-model=IN ! csvsink", "element standardize: IN" },
-    { "csvsrc location=IN ! standardize invert=true ! csvsink",
+    { "csvsrc location=@IN@ ! standardize from-model=@MODEL@ ! csvsink",
+      "element standardize: @MODEL@ has no metadata 'normalisation' to take mean and std from" },
+    { "csvsrc location=@IN@ ! standardize from-model=@IN@ ! csvsink", "element standardize: @IN@" },
+    { "csvsrc location=@IN@ ! standardize invert=true ! csvsink",
       "element standardize: invert=true needs mean= and std= or from-model=" },
-    { "csvsrc location=IN ! standardize mean=x std=1 ! csvsink",
+    { "csvsrc location=@IN@ ! standardize mean=x std=1 ! csvsink",
       "element standardize: mean: 'x' is not a number" },
-    { "csvsrc location=IN ! calendar features=month,fortnight ! csvsink",
+    { "csvsrc location=@IN@ ! calendar features=month,fortnight ! csvsink",
       "element calendar: features: unknown feature 'fortnight'" },
-    { "csvsrc location=IN ! calendar features=month ! csvsink",
+    { "csvsrc location=@IN@ ! calendar features=month ! csvsink",
       "element calendar: frame 0 has no time: set the source's time-column=" },
-    { "csvsrc location=IN time-column=a ! calendar features=month,weekday ! csvsink",
+    { "csvsrc location=@IN@ time-column=a ! calendar features=month,weekday ! csvsink",
       "element calendar: frame 0: time '0.5': a time of kind 'decimal-year' has no day of the "
       "week" },
-    { "csvsrc location=IN columns=a,,b ! csvsink",
+    { "csvsrc location=@IN@ columns=a,,b ! csvsink",
       "element csvsrc: columns: an empty column name" },
-    { "csvsrc location=IN columns=0 ! csvsink",
+    { "csvsrc location=@IN@ columns=0 ! csvsink",
       "element csvsrc: columns: column 0: columns are numbered from 1" },
-    { "csvsrc location=IN columns=a,b width=3 ! csvsink",
+    { "csvsrc location=@IN@ columns=a,b width=3 ! csvsink",
       "element csvsrc: width=3, but columns= chooses 2" },
-    { "csvsrc location=IN header=no columns=a ! csvsink",
+    { "csvsrc location=@IN@ header=no columns=a ! csvsink",
       "element csvsrc: column 'a' is chosen by name, but the input has no header" },
-    { "csvsrc location=IN columns=a,d ! lags lags=2 ! csvsink",
+    { "csvsrc location=@IN@ columns=a,d ! lags lags=2 ! csvsink",
       "in.csv:1: no column 'd'; the columns are 'a', 'b', 'c'" },
-    { "csvsrc location=EMPTY ! lags lags=2 ! csvsink",
-      "element csvsrc: EMPTY has no rows to take the width of the frames from (set width= or "
+    { "csvsrc location=@EMPTY@ ! lags lags=2 ! csvsink",
+      "element csvsrc: @EMPTY@ has no rows to take the width of the frames from (set width= or "
       "columns=)" },
     /* Nothing needs the width of an empty input: it runs. */
-    { "csvsrc location=EMPTY ! csvsink location=OUT", NULL },
+    { "csvsrc location=@EMPTY@ ! csvsink location=@OUT@", NULL },
   };
 
   g_assert_true (g_file_set_contents (in, "a,b,c\n0.5,0,1\n0.6,0.5,0.8\n", -1, NULL));
@@ -272,11 +273,11 @@ test_series_negotiation (void)
     g_autoptr (RsPipeline) p = NULL;
 
     for (GString *s = text;; s = message) {
-      g_string_replace (s, "BARE", bare, 0);
-      g_string_replace (s, "EMPTY", empty, 0);
-      g_string_replace (s, "IN", in, 0);
-      g_string_replace (s, "MODEL", model, 0);
-      g_string_replace (s, "OUT", out, 0);
+      g_string_replace (s, "@BARE@", bare, 0);
+      g_string_replace (s, "@EMPTY@", empty, 0);
+      g_string_replace (s, "@IN@", in, 0);
+      g_string_replace (s, "@MODEL@", model, 0);
+      g_string_replace (s, "@OUT@", out, 0);
       if (s == message)
         break;
     }
