@@ -171,22 +171,6 @@ row_name (const Series *s, gsize t)
   return g_strdup_printf ("row %" G_GSIZE_FORMAT, t + 1);
 }
 
-/* A column as train takes it: digits only are a 1-based index. */
-static RsCsvColumn
-column (const char *text)
-{
-  RsCsvColumn c = { text, 0 };
-  gboolean digits = text[0] != '\0';
-
-  for (const char *p = text; *p; p++)
-    digits = digits && g_ascii_isdigit (*p);
-  if (digits) {
-    c.name = NULL;
-    c.index = (guint) g_ascii_strtoull (text, NULL, 10);
-  }
-  return c;
-}
-
 /* ---- the forecasts ---- */
 
 typedef struct {
@@ -681,13 +665,13 @@ setup_refit (RsTrainSettings *settings, Backtest *b, Series *s, Scratch *sc, cha
   *target = g_strdup (cfg.target);
   n_cov = g_strv_length (cfg.covariates);
   cols = g_new0 (RsCsvColumn, 1 + n_cov);
-  cols[0] = column (cfg.target);
+  cols[0] = rs_csv_column (cfg.target);
   for (guint i = 0; i < n_cov; i++)
-    cols[1 + i] = column (cfg.covariates[i]);
+    cols[1 + i] = rs_csv_column (cfg.covariates[i]);
   csv.columns = cols;
   csv.n_columns = 1 + n_cov;
   if (cfg.time_column[0] != '\0')
-    csv.time_column = column (cfg.time_column);
+    csv.time_column = rs_csv_column (cfg.time_column);
   rs_csv_missing_from_name (cfg.missing, &csv.missing);
   rs_forecast_reference_from_name (cfg.reference, &reference);
   b->H = cfg.horizon;

@@ -49,22 +49,6 @@ typedef struct {
   RsFrameTargets targets;
 } Shard;
 
-/* A column as the CSV reader takes it: digits only are a 1-based index. */
-static RsCsvColumn
-column (const char *text)
-{
-  RsCsvColumn c = { text, 0 };
-  gboolean digits = text[0] != '\0';
-
-  for (const char *p = text; *p; p++)
-    digits = digits && g_ascii_isdigit (*p);
-  if (digits) {
-    c.name = NULL;
-    c.index = (guint) g_ascii_strtoull (text, NULL, 10);
-  }
-  return c;
-}
-
 static gpointer
 shard_new (TrainTask *task, guint max_items)
 {
@@ -326,12 +310,12 @@ train_forecast_new (const RsTrainConfig *c, GError **error)
   f->base.free = forecast_free;
   f->cfg = c;
   for (guint i = 0; i < n_cov; i++)
-    cov[i] = column (c->covariates[i]);
-  o.target = column (c->target);
+    cov[i] = rs_csv_column (c->covariates[i]);
+  o.target = rs_csv_column (c->target);
   o.covariates = cov;
   o.n_covariates = n_cov;
   if (c->time_column[0] != '\0')
-    o.time_column = column (c->time_column);
+    o.time_column = rs_csv_column (c->time_column);
   rs_csv_missing_from_name (c->missing, &o.missing);
   o.horizon = c->horizon;
   o.validation = c->validation;

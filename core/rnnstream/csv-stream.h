@@ -139,6 +139,11 @@ typedef struct {
   guint index;
 } RsCsvColumn;
 
+/* A column as users write one: digits only are a 1-based index (0 when it
+ * is 0 or too large, which no column has), anything else a header name
+ * pointing into text. */
+RS_API RsCsvColumn rs_csv_column (const char *text);
+
 /* Zero-initialised options are the defaults: ',' delimiter, automatic
  * header, missing values are errors, every column but the time column
  * (here: no time column), integer times decided by the first one. The

@@ -930,6 +930,17 @@ rs_csv_stream_n_held (const RsCsvStream *s)
   return s->n_held;
 }
 
+RsCsvColumn
+rs_csv_column (const char *text)
+{
+  guint64 index;
+
+  if (text[0] == '\0' || text[strspn (text, "0123456789")] != '\0')
+    return (RsCsvColumn) { text, 0 };
+  index = g_ascii_strtoull (text, NULL, 10);
+  return (RsCsvColumn) { NULL, index <= G_MAXUINT ? (guint) index : 0 };
+}
+
 void
 rs_csv_write_field (FILE *out, const char *text)
 {

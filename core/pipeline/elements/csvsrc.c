@@ -71,20 +71,13 @@ static gboolean
 parse_column (RsElement *self, const char *param, char *text, RsCsvColumn *column,
               GError **error)
 {
-  guint64 index;
-
   g_strstrip (text);
   if (text[0] == '\0')
     return rs_element_fail (self, error, "%s: an empty column name", param);
-  if (text[strspn (text, "0123456789")] == '\0') {
-    index = g_ascii_strtoull (text, NULL, 10);
-    if (index == 0 || index > G_MAXUINT)
-      return rs_element_fail (self, error, "%s: column %s: columns are numbered from 1", param,
-                              text);
-    *column = (RsCsvColumn) { NULL, (guint) index };
-    return TRUE;
-  }
-  *column = (RsCsvColumn) { text, 0 };
+  *column = rs_csv_column (text);
+  if (column->name == NULL && column->index == 0)
+    return rs_element_fail (self, error, "%s: column %s: columns are numbered from 1", param,
+                            text);
   return TRUE;
 }
 
