@@ -268,7 +268,7 @@ build (Run *r, GError **error)
   rs_trainable_get_params (r->t, r->params);
   for (guint i = 0; r->task->zero_head && i < rs_trainable_n_tensors (r->t); i++) {
     const RsTrainTensor *tt = rs_trainable_tensor (r->t, i);
-    if (g_str_has_prefix (tt->name, "head."))
+    if (g_str_has_prefix (tt->name, "fc."))
       memset (r->params + tt->offset, 0, tt->n_elements * sizeof (float));
   }
   rs_trainable_set_params (r->t, r->params);
