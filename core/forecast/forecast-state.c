@@ -216,7 +216,7 @@ check_update (Reader *r, RsForecaster *f)
 {
   const RsForecastUpdater *up = f->update;
   const char *lr_text = rs_safetensors_metadata (r->st, "update_lr");
-  guint64 steps, window;
+  guint64 steps = 0, window = 0;
   double lr;
   char *end = NULL;
 
@@ -251,7 +251,7 @@ read_update (Reader *r, RsForecaster *f, guint64 rows, float *params, float *anc
 {
   RsForecastUpdater *up = f->update;
   const guint W = up->opts.window, I = f->tr.n_inputs;
-  guint64 held, expected;
+  guint64 held = 0, expected;
   Moments m = { r, moments, 0, FALSE };
 
   if (!read_u64 (r, "optimizer_steps", opt_steps) || !read_u64 (r, "frames", &held))
@@ -283,7 +283,7 @@ rs_forecaster_restore (RsForecaster *f, const RsSafetensors *st, const char *dis
   const char *digest = rs_safetensors_metadata (st, "model_sha256");
   RsForecastUpdater *up = f->update;
   const guint H = f->tr.horizon, I = f->tr.n_inputs;
-  guint64 rows, opt_steps = 0;
+  guint64 rows = 0, opt_steps = 0;
   guint n_z, n_frames = 0;
   gsize n_moments = 0;
   g_autofree double *z = g_new (double, f->keep), *zhat = g_new (double, H);
