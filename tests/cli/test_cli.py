@@ -130,19 +130,23 @@ def test_apply_bidirectional():
     assert r.returncode == 1 and "bidirectional" in r.stderr, r.stderr
 
 
-def test_apply_streams_row_by_row():
-    """Each output row must come out before the next input row goes in."""
-    p = subprocess.Popen([EXE, "apply", "-m", DEMO], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+def stream_rows(args, header, rows, head_lines=0):
+    """Runs rnnstream ARGS with rows written to its standard input one at
+    a time: after the header (and its head_lines of output), each row must
+    be answered by one output line within 10 s, before the next goes in.
+    Returns the output lines."""
+    p = subprocess.Popen([EXE, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, bufsize=1)
     try:
-        p.stdin.write("value,month_sin,month_cos\n")
-        for i in range(5):
-            p.stdin.write("%g,0.5,-0.5\n" % (i * 0.1))
+        p.stdin.write(header + "\n")
+        p.stdin.flush()
+        out = [p.stdout.readline() for _ in range(head_lines)]
+        for row in rows:
+            p.stdin.write(row + "\n")
             p.stdin.flush()
             ready, _, _ = select.select([p.stdout], [], [], 10)
-            assert ready, "no output for row %d within 10 s" % i
-            line = p.stdout.readline()
-            assert len(line.strip().split(",")) == 1, line
+            assert ready, "no output for row %r within 10 s" % row
+            out.append(p.stdout.readline())
         p.stdin.close()
         assert p.wait(timeout=10) == 0
     finally:
@@ -151,6 +155,14 @@ def test_apply_streams_row_by_row():
             p.wait()
         p.stdout.close()
         p.stderr.close()
+    return out
+
+
+def test_apply_streams_row_by_row():
+    """Each output row must come out before the next input row goes in."""
+    out = stream_rows(["apply", "-m", DEMO], "value,month_sin,month_cos",
+                      ["%g,0.5,-0.5" % (i * 0.1) for i in range(5)])
+    assert all(len(line.strip().split(",")) == 1 for line in out), out
 
 
 def test_interrupt_flushes_and_exits_cleanly():
@@ -842,29 +854,9 @@ def test_train_forecasts_seasonal_series():
 
         # Row by row through a pipe: each forecast comes out before the next
         # row goes in, and the rows are those of the whole file.
-        p = subprocess.Popen([EXE, "forecast", "-m", model], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             bufsize=1)
-        try:
-            with open(series) as f:
-                text = f.read().splitlines()
-            p.stdin.write(text[0] + "\n")
-            p.stdin.flush()
-            streamed = [p.stdout.readline()]
-            for line in text[1:]:
-                p.stdin.write(line + "\n")
-                p.stdin.flush()
-                ready, _, _ = select.select([p.stdout], [], [], 10)
-                assert ready, "no forecast for %s within 10 s" % line
-                streamed.append(p.stdout.readline())
-            p.stdin.close()
-            assert p.wait(timeout=10) == 0
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-            p.stdout.close()
-            p.stderr.close()
+        with open(series) as f:
+            text = f.read().splitlines()
+        streamed = stream_rows(["forecast", "-m", model], text[0], text[1:], head_lines=1)
         assert "".join(streamed) == r.stdout
 
         # The same forecasts as a pipeline of one's own.
