@@ -54,7 +54,7 @@ static const Spec specs[RS_SET_COUNT] = {
                              FALSE, TRUE, "HOW", "Forecast the log of the target: yes, no, or "
                              "auto (for a seasonal series whose every value is > 0) (default: "
                              "auto)" },
-  [RS_SET_REFERENCE] = { "data", "reference", 0, T_CHOICE, "seasonal", "none|naive|seasonal", 0,
+  [RS_SET_REFERENCE] = { "data", "reference", 0, T_CHOICE, "seasonal", "none|naive|seasonal|smoothed", 0,
                          0, FALSE, TRUE, "REF", "What the network corrects: seasonal (the "
                          "seasonal naive forecast), naive (the last value) or none (it "
                          "forecasts the level itself) (default: seasonal)" },

@@ -153,7 +153,8 @@ struct Run {
   guint epoch;               /* epochs done */
   guint64 step;
   GArray *train_hist, *valid_hist, *metric_hist;  /* double, one per epoch */
-  double baseline;           /* zero_head: the validation loss before the first epoch */
+  /* zero_head: the validation loss and metric before the first epoch */
+  double baseline, baseline_metric;
   gboolean stopped;
   /* the step being computed */
   Worker *workers;           /* n_workers; worker 0's replica is t */
@@ -456,6 +457,8 @@ save_checkpoint (Run *r, GError **error)
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
     rs_safetensors_writer_set_metadata (w, "baseline_valid",
                                         g_ascii_dtostr (buf, sizeof buf, r->baseline));
+    rs_safetensors_writer_set_metadata (w, "baseline_metric",
+                                        g_ascii_dtostr (buf, sizeof buf, r->baseline_metric));
   }
   rs_safetensors_writer_set_metadata (w, "optimizer_steps", opt_steps);
   rs_safetensors_writer_set_metadata (w, "rng", rng);
@@ -565,7 +568,9 @@ restore (Run *r, const RsSafetensors *st, const char *path, GError **error)
   rs_trainable_set_params (r->t, r->params);
   /* The schedule's state is a function of the losses it was shown. */
   if (r->task->zero_head && rs_safetensors_metadata (st, "baseline_valid") != NULL) {
+    const char *metric = rs_safetensors_metadata (st, "baseline_metric");
     r->baseline = g_ascii_strtod (rs_safetensors_metadata (st, "baseline_valid"), NULL);
+    r->baseline_metric = metric != NULL ? g_ascii_strtod (metric, NULL) : NAN;
     rs_schedule_set_baseline (r->schedule, r->baseline);
   }
   for (guint e = 0; e < r->epoch; e++) {
@@ -607,6 +612,14 @@ save_model (Run *r, GError **error)
     rs_json_append_double (training, g_array_index (r->valid_hist, double, best - 1));
     g_string_append (training, ", \"valid_metric\": ");
     rs_json_append_double (training, g_array_index (r->metric_hist, double, best - 1));
+    g_string_append (training, ", \"valid_metric_name\": ");
+    rs_json_append_string (training, r->task->metric_name);
+  } else if (isfinite (r->baseline)) {
+    /* No epoch beat the start (the forecaster's reference). */
+    g_string_append (training, ", \"valid_loss\": ");
+    rs_json_append_double (training, r->baseline);
+    g_string_append (training, ", \"valid_metric\": ");
+    rs_json_append_double (training, r->baseline_metric);
     g_string_append (training, ", \"valid_metric_name\": ");
     rs_json_append_string (training, r->task->metric_name);
   }
@@ -732,7 +745,7 @@ gboolean
 rs_cli_train (RsTrainSettings *settings, const RsSafetensors *checkpoint,
               const char *resume_path, gboolean quiet, RsTrainOutcome *outcome, GError **error)
 {
-  Run r = { .baseline = NAN };
+  Run r = { .baseline = NAN, .baseline_metric = NAN };
   FILE *log = NULL;
   const gboolean tty = isatty (STDERR_FILENO);
   gint64 run_start;
@@ -763,6 +776,7 @@ rs_cli_train (RsTrainSettings *settings, const RsSafetensors *checkpoint,
       goto out;
     if (checkpoint == NULL && r.task->zero_head) {
       r.baseline = v;
+      r.baseline_metric = metric;
       rs_schedule_set_baseline (r.schedule, v);
     }
   }

@@ -9,12 +9,12 @@
 #include "rnnstream/error.h"
 #include "rnnstream/forecast-transform.h"
 
-static const char *const reference_names[] = { "none", "naive", "seasonal" };
+static const char *const reference_names[] = { "none", "naive", "seasonal", "smoothed" };
 
 const char *
 rs_forecast_reference_name (RsForecastReference reference)
 {
-  g_return_val_if_fail (reference <= RS_FORECAST_REFERENCE_SEASONAL, NULL);
+  g_return_val_if_fail (reference <= RS_FORECAST_REFERENCE_SMOOTHED, NULL);
   return reference_names[reference];
 }
 
@@ -80,6 +80,8 @@ rs_forecast_transform_lag (const RsForecastTransform *tr)
 {
   if (tr->reference == RS_FORECAST_REFERENCE_NONE)
     return 0;
+  if (tr->reference == RS_FORECAST_REFERENCE_SMOOTHED)
+    return 2 * tr->season;
   return has_seasonal_input (tr) ? tr->season : 1;
 }
 
@@ -138,6 +140,23 @@ rs_forecast_transform_reference (const RsForecastTransform *tr, const double *z_
   case RS_FORECAST_REFERENCE_SEASONAL:
     /* The latest observed value of the same season: h - m * ceil(h / m). */
     return z_now[(gssize) h - m * (((gssize) h + m - 1) / m)];
+  case RS_FORECAST_REFERENCE_SMOOTHED: {
+    /* The last season's mean, plus the phase's mean deviation from its
+     * season's mean over the last two seasons. */
+    const gssize k = (gssize) h - m * (((gssize) h + m - 1) / m);
+    double level = 0, dev = 0;
+    for (gssize i = 0; i < m; i++)
+      level += z_now[-i];
+    level /= (double) m;
+    for (gssize season = 0; season < 2; season++) {
+      double mean = 0;
+      for (gssize i = 0; i < m; i++)
+        mean += z_now[-i - season * m];
+      mean /= (double) m;
+      dev += z_now[k - season * m] - mean;
+    }
+    return level + dev / 2;
+  }
   case RS_FORECAST_REFERENCE_NONE:
   default:
     return 0;
@@ -362,7 +381,7 @@ rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json, cons
   else if (ref == NULL || !JSON_NODE_HOLDS_VALUE (ref)
            || json_node_get_value_type (ref) != G_TYPE_STRING
            || !rs_forecast_reference_from_name (json_node_get_string (ref), &tr->reference))
-    what = "reference (\"none\", \"naive\" or \"seasonal\")";
+    what = "reference (\"none\", \"naive\", \"seasonal\" or \"smoothed\")";
   if (what == NULL) {
     tr->log = json_node_get_boolean (log);
     rs_forecast_transform_init (tr);

@@ -11,11 +11,15 @@
  *     none      0
  *     naive     z_t                              (the last value)
  *     seasonal  z_{t+h-m*ceil(h/m)}              (the last season's value)
+ *     smoothed  the mean of the last season, plus the mean over the last
+ *               two seasons of z at the same phase minus its season's mean
+ *               (seasonal naive with the noise of one value averaged out)
  *
  *   inputs of frame t (standardised, per column, with training statistics):
  *     none      z_t, c_t
  *     naive     z_t - z_{t-1}, [z_t - z_{t-m} when m > 1], c_t
  *     seasonal  z_t - z_{t-1}, [z_t - z_{t-m} when m > 1], c_t
+ *     smoothed  as seasonal
  *
  *   targets of frame t, h = 1..H:  u_{t,h} = (z_{t+h} - r_{t,h} - mu_h) / sd_h
  *
@@ -28,8 +32,8 @@
  * levels beyond the training range (a trend) come out flat; differences
  * and corrections stay in range.
  *
- * The first frame is at row lag (0 for none; 1, or m when m > 1, for the
- * others): the rows before only fill the history. Prediction intervals
+ * The first frame is at row lag (0 for none; 1, or m when m > 1, for naive
+ * and seasonal; 2m for smoothed): the rows before only fill the history. Prediction intervals
  * take the forecast error of z_{t+h} as normal with deviation
  * residual_std[h] (measured on forecasts the network was not trained on),
  * so a log-transformed forecast has intervals skewed as the data are.
@@ -45,7 +49,8 @@ G_BEGIN_DECLS
 typedef enum {
   RS_FORECAST_REFERENCE_NONE,
   RS_FORECAST_REFERENCE_NAIVE,
-  RS_FORECAST_REFERENCE_SEASONAL
+  RS_FORECAST_REFERENCE_SEASONAL,
+  RS_FORECAST_REFERENCE_SMOOTHED
 } RsForecastReference;
 
 typedef struct RsForecastTransform {
@@ -110,7 +115,8 @@ RS_API char *rs_forecast_transform_to_json (const RsForecastTransform *tr);
 RS_API gboolean rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json,
                                                  const char *display, GError **error);
 
-/* Static names: "none", "naive", "seasonal"; and back (FALSE: unknown). */
+/* Static names: "none", "naive", "seasonal", "smoothed"; and back (FALSE:
+ * unknown). */
 RS_API const char *rs_forecast_reference_name (RsForecastReference reference);
 RS_API gboolean rs_forecast_reference_from_name (const char *name,
                                                  RsForecastReference *reference);

@@ -185,6 +185,56 @@ test_seasonal_transform (void)
   g_rmdir (dir);
 }
 
+/* The smoothed reference: the last season's mean plus the phase's mean
+ * deviation over two seasons; its targets turn back into the values. */
+static void
+test_smoothed_reference (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rs-fd-XXXXXX", NULL);
+  GString *csv = g_string_new ("quarter,value\n");
+  g_autofree char *path = NULL;
+  RsForecastDataOptions o = options (5, 0.25);
+  g_autoptr (RsForecastData) d = NULL;
+  g_autoptr (GError) error = NULL;
+  double y[40], yhat[5], zhat[5];
+  float in[2], u[5];
+
+  for (int t = 0; t < 40; t++) {
+    y[t] = 20 + 0.5 * t + 3 * ((t % 4) == 1) - 2 * ((t % 4) == 3) + 0.1 * (t % 3);
+    g_string_append_printf (csv, "%d-%02d,%.17g\n", 2000 + t / 4, 3 * (t % 4) + 1, y[t]);
+  }
+  path = write_csv (dir, "quarterly.csv", csv->str);
+  g_string_free (csv, TRUE);
+  o.time_column.name = "quarter";
+  o.reference = RS_FORECAST_REFERENCE_SMOOTHED;
+  d = rs_forecast_data_load (path, &o, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rs_forecast_data_transform (d)->season, ==, 4);
+  g_assert_cmpuint (rs_forecast_data_first_frame (d), ==, 8);
+  for (gsize t = 8; t < 34; t++) {
+    const RsForecastTransform *tr = rs_forecast_data_transform (d);
+    double level = 0, dev = 0;
+    /* Step 2 from t: the phase of t - 2, a season back. */
+    for (int i = 0; i < 4; i++)
+      level += y[t - i] / 4;
+    for (int season = 0; season < 2; season++) {
+      double mean = 0;
+      for (int i = 0; i < 4; i++)
+        mean += y[t - i - 4 * season] / 4;
+      dev += (y[t - 2 - 4 * season] - mean) / 2;
+    }
+    memset (u, 0, sizeof u);
+    rs_forecast_data_forecast (d, t, u, zhat, NULL);
+    g_assert_cmpfloat_with_epsilon (zhat[1], level + dev + tr->out_mean[1], 1e-9);
+    rs_forecast_data_frames (d, t, 1, FALSE, in, u);
+    rs_forecast_data_forecast (d, t, u, zhat, yhat);
+    for (guint h = 1; h <= 5; h++)
+      g_assert_cmpfloat (fabs (yhat[h - 1] - y[t + h]), <, 1e-4);
+  }
+  g_remove (path);
+  g_rmdir (dir);
+}
+
 static void
 test_errors (void)
 {
@@ -303,6 +353,7 @@ main (int argc, char **argv)
   g_test_add_func ("/forecast-data/frames-and-split", test_frames_and_split);
   g_test_add_func ("/forecast-data/no-validation", test_no_validation);
   g_test_add_func ("/forecast-data/seasonal-transform", test_seasonal_transform);
+  g_test_add_func ("/forecast-data/smoothed-reference", test_smoothed_reference);
   g_test_add_func ("/forecast-data/errors", test_errors);
   g_test_add_func ("/forecast-data/min-rows", test_min_rows);
   return g_test_run ();
