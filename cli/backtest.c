@@ -590,7 +590,7 @@ setup_model (const char *path, const char *input, const char *missing, Backtest 
   const RsForecastTransform *tr;
   g_autofree char *needs = NULL;
 
-  if (!rs_cli_forecast_columns (path, &columns, &time_column, target, error) ||
+  if (!rs_cli_forecast_columns (path, &columns, &time_column, target, NULL, error) ||
       (*forecaster = load_forecaster (path, error)) == NULL)
     return FALSE;
   tr = rs_forecaster_transform (*forecaster);

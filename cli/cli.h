@@ -50,11 +50,12 @@ char *rs_cli_output_path (const char *input, const char *dir, const char *suffix
 
 /* A forecaster's columns, from its metadata (forecast.c): columns, the
  * target then its covariates joined by commas; the time column or NULL;
- * the target. The caller frees the three. FALSE with RS_ERROR_MODEL when
+ * the target; and when horizon is not NULL its H. The caller frees the
+ * three strings. FALSE with RS_ERROR_MODEL when
  * the file is not a forecaster of rnnstream train, or the errors of
  * reading it. */
 gboolean rs_cli_forecast_columns (const char *model, char **columns, char **time_column,
-                                  char **target, GError **error);
+                                  char **target, guint *horizon, GError **error);
 
 /* Prints "rnnstream CMD: MESSAGE" on stderr; returns code. */
 int rs_cli_error (const char *cmd, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);

@@ -202,22 +202,26 @@ draw (const Writer *w, const char *path, const char *target, const char *time_co
 
 gboolean
 rs_cli_forecast_columns (const char *model, char **columns, char **time_column, char **target,
-                         GError **error)
+                         guint *horizon, GError **error)
 {
   g_autoptr (RsSafetensors) st = rs_safetensors_load (model, error);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GString) list = NULL;
-  const char *cov;
+  const char *cov, *h;
   JsonNode *root;
+  guint64 H = 0;
 
   if (st == NULL)
     return FALSE;
+  h = rs_safetensors_metadata (st, "horizon");
+  if (h != NULL)
+    H = g_ascii_strtoull (h, NULL, 10);
   if (g_strcmp0 (rs_safetensors_metadata (st, "task"), "forecast") != 0 ||
       rs_safetensors_metadata (st, "target") == NULL ||
-      rs_safetensors_metadata (st, "forecast") == NULL) {
+      rs_safetensors_metadata (st, "forecast") == NULL || H < 1 || H > G_MAXUINT) {
     g_set_error (error, RS_ERROR, RS_ERROR_MODEL, "%s is not a forecaster (its metadata has no "
-                 "task = forecast, target and forecast; rnnstream train --task forecast makes "
-                 "one)", model);
+                 "task = forecast, target, horizon and forecast; rnnstream train --task "
+                 "forecast makes one)", model);
     return FALSE;
   }
   *target = g_strdup (rs_safetensors_metadata (st, "target"));
@@ -231,6 +235,8 @@ rs_cli_forecast_columns (const char *model, char **columns, char **time_column, 
   }
   *columns = g_strdup (list->str);
   *time_column = g_strdup (rs_safetensors_metadata (st, "time_column"));
+  if (horizon != NULL)
+    *horizon = (guint) H;
   return TRUE;
 }
 
@@ -304,7 +310,7 @@ rs_cmd_forecast (int argc, char **argv)
   if (checkpoint == NULL && (checkpoint_every != NULL || checkpoint_input != NULL))
     return rs_cli_error (CMD, RS_EXIT_USAGE, "--checkpoint-%s needs --checkpoint FILE",
                          checkpoint_every ? "every" : "input");
-  if (!rs_cli_forecast_columns (model, &columns, &time_column, &target, &error))
+  if (!rs_cli_forecast_columns (model, &columns, &time_column, &target, &w.H, &error))
     return rs_cli_error (CMD, RS_EXIT_FAILURE, "%s", error->message);
 
   path = rs_pipeline_locate ("forecast");
@@ -347,10 +353,6 @@ rs_cmd_forecast (int argc, char **argv)
     if (!rs_pipeline_set (p, sets[i], &error))
       return rs_cli_error (CMD, RS_EXIT_USAGE, "%s", error->message);
 
-  {
-    g_autoptr (RsSafetensors) st = rs_safetensors_load (model, NULL);
-    w.H = (guint) g_ascii_strtoull (rs_safetensors_metadata (st, "horizon"), NULL, 10);
-  }
   levels = intervals != NULL ? g_strsplit (intervals, ",", -1) : g_new0 (char *, 1);
   for (guint i = 0; levels[i] != NULL; i++)
     g_strstrip (levels[i]);

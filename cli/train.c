@@ -267,6 +267,7 @@ build (Run *r, GError **error)
   r->params = g_new (float, r->n_params);
   r->best = g_new (float, r->n_params);
   rs_trainable_get_params (r->t, r->params);
+  /* A trainable made from scratch names its head fc. (PyTorch's usual). */
   for (guint i = 0; r->task->zero_head && i < rs_trainable_n_tensors (r->t); i++) {
     const RsTrainTensor *tt = rs_trainable_tensor (r->t, i);
     if (g_str_has_prefix (tt->name, "fc."))

@@ -21,7 +21,7 @@
  *   pull      sources: fill the block; 1 = more may follow, 0 = end, -1 = error;
  *   process   others: consume `in`, append to `out`;
  *   finish    at the end of the stream: append what is still held back
- *             (sinks: complete their output);
+ *             (sinks: complete their output); NULL when nothing is;
  *   stop      release everything; called for every element that was
  *             started or whose start failed half-way, so it must cope with
  *             a partly set-up element.

@@ -704,7 +704,7 @@ run (RsPipeline *p, RsPipelineFrameFunc func, gpointer user_data, GError **error
    * then flows through the rest. */
   for (guint i = 1; i < n; i++) {
     rs_block_clear (&blocks[i]);
-    if (!els[i]->klass->finish (els[i], &blocks[i], error))
+    if (els[i]->klass->finish != NULL && !els[i]->klass->finish (els[i], &blocks[i], error))
       goto out;
     if (!push_through (p, els, blocks, i + 1, n, error))
       goto out;
@@ -821,7 +821,7 @@ rs_chain_finish (RsChain *c, RsBlock *out, GError **error)
     RsBlock *dst = i + 1 == c->n ? out : &c->blocks[i];
     if (dst != out)
       rs_block_clear (dst);
-    if (!c->els[i]->klass->finish (c->els[i], dst, error))
+    if (c->els[i]->klass->finish != NULL && !c->els[i]->klass->finish (c->els[i], dst, error))
       return FALSE;
     if (i + 1 < c->n && !chain_through (c, i + 1, dst, out, error))
       return FALSE;

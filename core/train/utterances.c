@@ -285,17 +285,16 @@ append_numbers (GString *out, const double *values, guint n)
   }
 }
 
-/* The front end with the prior of each cmvn that wants one estimated from
- * every frame its input has over the corpus (in list order, so that the
- * numbers do not depend on the threads), or NULL with an error. */
+/* The front end (its elements, parsed) with the prior of each cmvn that
+ * wants one estimated from every frame its input has over the corpus (in
+ * list order, so that the numbers do not depend on the threads), or NULL
+ * with an error. */
 static char *
-estimate_priors (const char *list_path, const RsUtteranceOptions *o, GError **error)
+estimate_priors (const char *list_path, const RsUtteranceOptions *o, GPtrArray *elements,
+                 GError **error)
 {
-  g_autoptr (GPtrArray) elements = rs_pipeline_parse (o->frontend, "front end", error);
   g_autoptr (GString) done = g_string_new (NULL);
 
-  if (elements == NULL)
-    return NULL;
   for (guint e = 0; e < elements->len; e++) {
     const RsElementText *el = g_ptr_array_index (elements, e);
     RsUtteranceOptions prefix = *o;
@@ -350,12 +349,13 @@ rs_utterances_load (const char *list_path, const RsUtteranceOptions *o, GError *
   gboolean estimate = FALSE;
 
   g_return_val_if_fail (list_path != NULL && o != NULL && o->frontend != NULL, NULL);
+  /* A front end that does not parse fails in load, naming it as it runs. */
   elements = rs_pipeline_parse (o->frontend, "front end", NULL);
   for (guint e = 0; elements != NULL && e < elements->len; e++)
     estimate = estimate || wants_prior (g_ptr_array_index (elements, e));
   if (!estimate)
     return load (list_path, o, error);
-  frontend = estimate_priors (list_path, o, error);
+  frontend = estimate_priors (list_path, o, elements, error);
   if (frontend == NULL)
     return NULL;
   resolved.frontend = frontend;

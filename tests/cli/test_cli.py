@@ -886,6 +886,14 @@ def noisy_series(path, n, seed, sigma=1.0):
     return y
 
 
+def train_forecaster(series, model, *settings):
+    """A forecaster of series' value column, monthly, with the settings
+    given (flags of rnnstream train), written to model."""
+    r = run("train", "--task", "forecast", "-i", series, "--target", "value",
+            "--time-column", "month", *settings, "-q", "-o", model)
+    assert r.returncode == 0, r.stderr
+
+
 def test_forecast_intervals_cover():
     """80% and 95% intervals on a series of season plus Gaussian noise cover
     about that share of what follows (on rows the model never saw), the
@@ -894,10 +902,8 @@ def test_forecast_intervals_cover():
         train = os.path.join(d, "train.csv")
         noisy_series(train, 360, 1)
         model = os.path.join(d, "m.safetensors")
-        r = run("train", "--task", "forecast", "-i", train, "--target", "value",
-                "--time-column", "month", "--horizon", "3", "--hidden", "16", "--lr", "0.01",
-                "--epochs", "60", "--log-transform", "no", "-q", "-o", model)
-        assert r.returncode == 0, r.stderr
+        train_forecaster(train, model, "--horizon", "3", "--hidden", "16", "--lr", "0.01",
+                         "--epochs", "60", "--log-transform", "no")
         test = os.path.join(d, "test.csv")
         y = noisy_series(test, 600, 2)
         r = run("forecast", "-m", model, "-i", test, "--intervals", "80,95")
@@ -932,10 +938,7 @@ def test_forecast_plot():
         series = os.path.join(d, "series.csv")
         noisy_series(series, 120, 4)
         model = os.path.join(d, "m.safetensors")
-        r = run("train", "--task", "forecast", "-i", series, "--target", "value",
-                "--time-column", "month", "--horizon", "6", "--hidden", "8", "--epochs", "10",
-                "-q", "-o", model)
-        assert r.returncode == 0, r.stderr
+        train_forecaster(series, model, "--horizon", "6", "--hidden", "8", "--epochs", "10")
         args = ["forecast", "-m", model, "-i", series, "--intervals", "80,95"]
         plain = run(*args)
         assert plain.returncode == 0, plain.stderr
@@ -1137,10 +1140,7 @@ def test_backtest_errors():
         series = os.path.join(d, "series.csv")
         seasonal_series(series, 60)
         model = os.path.join(d, "m.safetensors")
-        r = run("train", "--task", "forecast", "-i", series, "--target", "value",
-                "--time-column", "month", "--horizon", "6", "--hidden", "8", "--epochs", "5",
-                "-q", "-o", model)
-        assert r.returncode == 0, r.stderr
+        train_forecaster(series, model, "--horizon", "6", "--hidden", "8", "--epochs", "5")
         out = os.path.join(d, "out.csv")
         with open(series) as f:
             lines = f.read().splitlines()
@@ -1180,10 +1180,7 @@ def test_forecast_bad_input():
         train = os.path.join(d, "train.csv")
         noisy_series(train, 120, 3)
         model = os.path.join(d, "m.safetensors")
-        r = run("train", "--task", "forecast", "-i", train, "--target", "value",
-                "--time-column", "month", "--hidden", "8", "--epochs", "5", "--log-transform",
-                "yes", "-q", "-o", model)
-        assert r.returncode == 0, r.stderr
+        train_forecaster(train, model, "--hidden", "8", "--epochs", "5", "--log-transform", "yes")
         assert json.loads(metadata(model)["forecast"])["log"] is True
         with open(train) as f:
             lines = f.read().splitlines()
@@ -1249,10 +1246,8 @@ def test_forecast_update_helps():
         for change, recipe in (("level", ["--reference", "none", "--log-transform", "no"]),
                                ("trend", [])):
             model = os.path.join(d, change + ".safetensors")
-            r = run("train", "--task", "forecast", "-i", train, "--target", "value",
-                    "--time-column", "month", "--hidden", "16", "--lr", "0.01", "--epochs", "60",
-                    *recipe, "-q", "-o", model)
-            assert r.returncode == 0, r.stderr
+            train_forecaster(train, model, "--hidden", "16", "--lr", "0.01", "--epochs", "60",
+                             *recipe)
             test = os.path.join(d, change + ".csv")
             y = changing_series(test, 300, 2, change)
             before, after = range(24, 119), range(132, 299)
@@ -1281,10 +1276,7 @@ def test_forecast_checkpoint_resume():
         train = os.path.join(d, "train.csv")
         noisy_series(train, 120, 3)
         model = os.path.join(d, "m.safetensors")
-        r = run("train", "--task", "forecast", "-i", train, "--target", "value",
-                "--time-column", "month", "--horizon", "2", "--hidden", "8", "--epochs", "10",
-                "-q", "-o", model)
-        assert r.returncode == 0, r.stderr
+        train_forecaster(train, model, "--horizon", "2", "--hidden", "8", "--epochs", "10")
         noisy_series(os.path.join(d, "long.csv"), 180, 4)
         with open(os.path.join(d, "long.csv")) as f:
             long_lines = f.read().splitlines()
@@ -1370,10 +1362,7 @@ def test_forecast_checkpoint_refused():
         models = []
         for seed in ("1", "2"):
             models.append(os.path.join(d, "m%s.safetensors" % seed))
-            r = run("train", "--task", "forecast", "-i", train, "--target", "value",
-                    "--time-column", "month", "--hidden", "8", "--epochs", "5", "--seed", seed,
-                    "-q", "-o", models[-1])
-            assert r.returncode == 0, r.stderr
+            train_forecaster(train, models[-1], "--hidden", "8", "--epochs", "5", "--seed", seed)
         ck = os.path.join(d, "ck.safetensors")
         r = run("forecast", "-m", models[0], "-i", train, "--checkpoint", ck, "--update")
         assert r.returncode == 0, r.stderr

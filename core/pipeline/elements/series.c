@@ -93,16 +93,6 @@ series_process (RsElement *self, const RsBlock *in, RsBlock *out, GError **error
   return TRUE;
 }
 
-static gboolean
-series_finish (RsElement *self, RsBlock *out, GError **error)
-{
-  /* Nothing is held back: every row's frame left with the row. */
-  (void) self;
-  (void) out;
-  (void) error;
-  return TRUE;
-}
-
 static void
 series_stop (RsElement *self)
 {
@@ -558,7 +548,6 @@ const RsElementClass rs_lags_class = {
   .params = lags_params,
   .start = lags_start,
   .process = series_process,
-  .finish = series_finish,
   .stop = series_stop,
   .report = lags_report,
 };
@@ -570,7 +559,6 @@ const RsElementClass rs_diff_class = {
   .params = diff_params,
   .start = diff_start,
   .process = series_process,
-  .finish = series_finish,
   .stop = series_stop,
   .report = diff_report,
 };
@@ -583,7 +571,6 @@ const RsElementClass rs_standardize_class = {
   .params = standardize_params,
   .start = standardize_start,
   .process = series_process,
-  .finish = series_finish,
   .stop = series_stop,
   .report = standardize_report,
 };
@@ -596,7 +583,6 @@ const RsElementClass rs_calendar_class = {
   .params = calendar_params,
   .start = calendar_start,
   .process = series_process,
-  .finish = series_finish,
   .stop = series_stop,
   .report = calendar_report,
 };
