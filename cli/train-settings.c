@@ -52,12 +52,14 @@ static const Spec specs[RS_SET_COUNT] = {
                       "column's spacing, 1 without one (default: 0)" },
   [RS_SET_LOG_TRANSFORM] = { "data", "log-transform", 0, T_CHOICE, "auto", "auto|yes|no", 0, 0,
                              FALSE, TRUE, "HOW", "Forecast the log of the target: yes, no, or "
-                             "auto (for a seasonal series whose every value is > 0) (default: "
-                             "auto)" },
-  [RS_SET_REFERENCE] = { "data", "reference", 0, T_CHOICE, "seasonal", "none|naive|seasonal|smoothed", 0,
-                         0, FALSE, TRUE, "REF", "What the network corrects: seasonal (the "
-                         "seasonal naive forecast), naive (the last value) or none (it "
-                         "forecasts the level itself) (default: seasonal)" },
+                             "auto (for a seasonal series whose every value is > 0, unless the "
+                             "reference is trend) (default: auto)" },
+  [RS_SET_REFERENCE] = { "data", "reference", 0, T_CHOICE, "trend",
+                         "none|naive|seasonal|smoothed|trend", 0, 0, FALSE, TRUE, "REF",
+                         "What the network corrects: trend (the seasonal naive forecast plus "
+                         "the recent slope), seasonal (the seasonal naive forecast), smoothed "
+                         "(seasonal naive averaged over two seasons), naive (the last value) or "
+                         "none (it forecasts the level itself) (default: trend)" },
   [RS_SET_VALIDATION] = { "data", "validation", 0, T_NUMBER, "0.2", NULL, 0, 0.9, FALSE, TRUE,
                           "SHARE", "Share of rows held out at the end (default: 0.2)" },
   [RS_SET_UNITS] = { "data", "units", 0, T_CHOICE, "words", "words|chars", 0, 0, FALSE, TRUE,
@@ -81,7 +83,7 @@ static const Spec specs[RS_SET_COUNT] = {
   [RS_SET_OPTIMIZER] = { "training", "optimizer", 0, T_CHOICE, "adam", "adam|sgd", 0, 0, FALSE,
                          TRUE, "NAME", "adam or sgd (default: adam)" },
   [RS_SET_LR] = { "training", "lr", 0, T_NUMBER, NULL, NULL, 0, 10, TRUE, TRUE, "RATE",
-                  "Learning rate (default: 0.01 with sgd or for forecast, else 0.001)" },
+                  "Learning rate (default: 0.01 with sgd, else 0.001)" },
   [RS_SET_MOMENTUM] = { "training", "momentum", 0, T_NUMBER, "0.9", NULL, 0, 0.999, FALSE, TRUE,
                         "M", "SGD momentum (default: 0.9)" },
   [RS_SET_WEIGHT_DECAY] = { "training", "weight-decay", 0, T_NUMBER, "0", NULL, 0, 1, FALSE,
@@ -568,8 +570,7 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   c->seed = g_ascii_strtoull (s->value[RS_SET_SEED], NULL, 10);
   c->validation = n[RS_SET_VALIDATION];
   c->lr = s->value[RS_SET_LR] != NULL ? n[RS_SET_LR]
-                                      : strcmp (c->optimizer, "sgd") == 0 || forecast ? 0.01
-                                                                                   : 0.001;
+                                      : strcmp (c->optimizer, "sgd") == 0 ? 0.01 : 0.001;
   c->momentum = n[RS_SET_MOMENTUM];
   c->weight_decay = n[RS_SET_WEIGHT_DECAY];
   c->clip = n[RS_SET_CLIP];

@@ -9,12 +9,12 @@
 #include "rnnstream/error.h"
 #include "rnnstream/forecast-transform.h"
 
-static const char *const reference_names[] = { "none", "naive", "seasonal", "smoothed" };
+static const char *const reference_names[] = { "none", "naive", "seasonal", "smoothed", "trend" };
 
 const char *
 rs_forecast_reference_name (RsForecastReference reference)
 {
-  g_return_val_if_fail (reference <= RS_FORECAST_REFERENCE_SMOOTHED, NULL);
+  g_return_val_if_fail (reference <= RS_FORECAST_REFERENCE_TREND, NULL);
   return reference_names[reference];
 }
 
@@ -34,6 +34,13 @@ static gboolean
 has_seasonal_input (const RsForecastTransform *tr)
 {
   return tr->reference != RS_FORECAST_REFERENCE_NONE && tr->season > 1;
+}
+
+/* Rows per block of the trend reference's slope. */
+static gssize
+trend_block (const RsForecastTransform *tr)
+{
+  return MAX (tr->season, 2);
 }
 
 void
@@ -82,6 +89,8 @@ rs_forecast_transform_lag (const RsForecastTransform *tr)
     return 0;
   if (tr->reference == RS_FORECAST_REFERENCE_SMOOTHED)
     return 2 * tr->season;
+  if (tr->reference == RS_FORECAST_REFERENCE_TREND)
+    return 2 * trend_block (tr);
   return has_seasonal_input (tr) ? tr->season : 1;
 }
 
@@ -156,6 +165,19 @@ rs_forecast_transform_reference (const RsForecastTransform *tr, const double *z_
       dev += z_now[k - season * m] - mean;
     }
     return level + dev / 2;
+  }
+  case RS_FORECAST_REFERENCE_TREND: {
+    /* The last season's value moved along the slope between the means of
+     * the last two blocks (seasons, so that the season cancels; pairs of
+     * rows for a series without one, which halves the noise of a single
+     * difference). */
+    const gssize back = m * (((gssize) h + m - 1) / m), b = trend_block (tr);
+    double now = 0, before = 0;
+    for (gssize i = 0; i < b; i++) {
+      now += z_now[-i];
+      before += z_now[-i - b];
+    }
+    return z_now[(gssize) h - back] + (double) back * (now - before) / (double) (b * b);
   }
   case RS_FORECAST_REFERENCE_NONE:
   default:
@@ -381,7 +403,7 @@ rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json, cons
   else if (ref == NULL || !JSON_NODE_HOLDS_VALUE (ref)
            || json_node_get_value_type (ref) != G_TYPE_STRING
            || !rs_forecast_reference_from_name (json_node_get_string (ref), &tr->reference))
-    what = "reference (\"none\", \"naive\", \"seasonal\" or \"smoothed\")";
+    what = "reference (\"none\", \"naive\", \"seasonal\", \"smoothed\" or \"trend\")";
   if (what == NULL) {
     tr->log = json_node_get_boolean (log);
     rs_forecast_transform_init (tr);

@@ -48,7 +48,7 @@ typedef struct {
   double validation;             /* share of rows held out at the end, [0, 0.9] */
   guint season;                  /* m; 0: from the time column's period (else 1) */
   int log;                       /* 1 yes, 0 no, -1 for a seasonal series (m > 1) whose
-                                  * every value is > 0 */
+                                  * every value is > 0, unless the reference is trend */
   RsForecastReference reference; /* see forecast-transform.h; 0 is none */
 } RsForecastDataOptions;
 

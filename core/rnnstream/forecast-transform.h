@@ -14,12 +14,17 @@
  *     smoothed  the mean of the last season, plus the mean over the last
  *               two seasons of z at the same phase minus its season's mean
  *               (seasonal naive with the noise of one value averaged out)
+ *     trend     the seasonal reference plus m*ceil(h/m) times the slope
+ *               (mean of the last b values - mean of the b before) / b,
+ *               with blocks of b = max(m, 2) rows (seasonal naive with
+ *               the recent drift extrapolated)
  *
  *   inputs of frame t (standardised, per column, with training statistics):
  *     none      z_t, c_t
  *     naive     z_t - z_{t-1}, [z_t - z_{t-m} when m > 1], c_t
  *     seasonal  z_t - z_{t-1}, [z_t - z_{t-m} when m > 1], c_t
  *     smoothed  as seasonal
+ *     trend     as seasonal
  *
  *   targets of frame t, h = 1..H:  u_{t,h} = (z_{t+h} - r_{t,h} - mu_h) / sd_h
  *
@@ -33,7 +38,7 @@
  * and corrections stay in range.
  *
  * The first frame is at row lag (0 for none; 1, or m when m > 1, for naive
- * and seasonal; 2m for smoothed): the rows before only fill the history. Prediction intervals
+ * and seasonal; 2m for smoothed; 2b for trend): the rows before only fill the history. Prediction intervals
  * take the forecast error of z_{t+h} as normal with deviation
  * residual_std[h] (measured on forecasts the network was not trained on),
  * so a log-transformed forecast has intervals skewed as the data are.
@@ -50,7 +55,8 @@ typedef enum {
   RS_FORECAST_REFERENCE_NONE,
   RS_FORECAST_REFERENCE_NAIVE,
   RS_FORECAST_REFERENCE_SEASONAL,
-  RS_FORECAST_REFERENCE_SMOOTHED
+  RS_FORECAST_REFERENCE_SMOOTHED,
+  RS_FORECAST_REFERENCE_TREND
 } RsForecastReference;
 
 typedef struct RsForecastTransform {
@@ -115,7 +121,7 @@ RS_API char *rs_forecast_transform_to_json (const RsForecastTransform *tr);
 RS_API gboolean rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json,
                                                  const char *display, GError **error);
 
-/* Static names: "none", "naive", "seasonal", "smoothed"; and back (FALSE:
+/* Static names: "none", "naive", "seasonal", "smoothed", "trend"; and back (FALSE:
  * unknown). */
 RS_API const char *rs_forecast_reference_name (RsForecastReference reference);
 RS_API gboolean rs_forecast_reference_from_name (const char *name,

@@ -914,7 +914,9 @@ def test_forecast_intervals_cover():
                          "hi95_h2", "hi95_h3"], names
         inside = {80: 0, 95: 0}
         count = 0
-        for t in range(12, len(y) - 1):
+        # The first two seasons only fill the trend reference's history.
+        assert all(r[1][0] is None for r in rows[:24]) and rows[24][1][0] is not None
+        for t in range(24, len(y) - 1):
             v = rows[t][1]
             for h in range(3):
                 assert v[9 + h] <= v[3 + h] <= v[h] <= v[6 + h] <= v[12 + h], v
@@ -1140,7 +1142,8 @@ def test_backtest_errors():
         series = os.path.join(d, "series.csv")
         seasonal_series(series, 60)
         model = os.path.join(d, "m.safetensors")
-        train_forecaster(series, model, "--horizon", "6", "--hidden", "8", "--epochs", "5")
+        train_forecaster(series, model, "--horizon", "6", "--hidden", "8", "--epochs", "5",
+                         "--reference", "seasonal")
         out = os.path.join(d, "out.csv")
         with open(series) as f:
             lines = f.read().splitlines()
@@ -1239,12 +1242,13 @@ def test_forecast_update_helps():
     change is well under the frozen model's, and before it about the
     same. Two changes the frozen model cannot follow: a level shift for a
     model that forecasts the level itself (reference none), and a trend
-    for one that corrects the seasonal naive forecast (the default)."""
+    for one that corrects the seasonal naive forecast (reference seasonal;
+    the default, trend, extrapolates the new slope by itself)."""
     with tempfile.TemporaryDirectory() as d:
         train = os.path.join(d, "train.csv")
         changing_series(train, 240, 1)
         for change, recipe in (("level", ["--reference", "none", "--log-transform", "no"]),
-                               ("trend", [])):
+                               ("trend", ["--reference", "seasonal"])):
             model = os.path.join(d, change + ".safetensors")
             train_forecaster(train, model, "--hidden", "16", "--lr", "0.01", "--epochs", "60",
                              *recipe)
