@@ -167,17 +167,27 @@ rs_forecast_transform_reference (const RsForecastTransform *tr, const double *z_
     return level + dev / 2;
   }
   case RS_FORECAST_REFERENCE_TREND: {
-    /* The last season's value moved along the slope between the means of
-     * the last two blocks (seasons, so that the season cancels; pairs of
-     * rows for a series without one, which halves the noise of a single
-     * difference). */
-    const gssize back = m * (((gssize) h + m - 1) / m), b = trend_block (tr);
-    double now = 0, before = 0;
+    /* A line through the means of the last two blocks (seasons, so that
+     * the season cancels; pairs of rows for a series without one), plus
+     * the phase's mean deviation from that line over the two seasons: a
+     * local fit of level, slope and season that no single noisy value
+     * moves much. The block mean is the line's value at its centre, c
+     * rows before its last. */
+    const gssize b = trend_block (tr);
+    const double c = (double) (b - 1) / 2;
+    double now = 0, before = 0, dev = 0;
     for (gssize i = 0; i < b; i++) {
       now += z_now[-i];
       before += z_now[-i - b];
     }
-    return z_now[(gssize) h - back] + (double) back * (now - before) / (double) (b * b);
+    now /= (double) b;
+    before /= (double) b;
+    const double slope = (now - before) / (double) b;
+    if (m > 1) {
+      const gssize k = (gssize) h - m * (((gssize) h + m - 1) / m);
+      dev = (z_now[k] - now + z_now[k - m] - before) / 2 - slope * ((double) k + c);
+    }
+    return now + slope * ((double) h + c) + dev;
   }
   case RS_FORECAST_REFERENCE_NONE:
   default:

@@ -14,10 +14,13 @@
  *     smoothed  the mean of the last season, plus the mean over the last
  *               two seasons of z at the same phase minus its season's mean
  *               (seasonal naive with the noise of one value averaged out)
- *     trend     the seasonal reference plus m*ceil(h/m) times the slope
- *               (mean of the last b values - mean of the b before) / b,
- *               with blocks of b = max(m, 2) rows (seasonal naive with
- *               the recent drift extrapolated)
+ *     trend     a local line plus a season, from the last two blocks of
+ *               b = max(m, 2) rows: with L0 the last block's mean, L1 the
+ *               one's before, s = (L0 - L1) / b and c = (b - 1) / 2,
+ *               L0 + s (h + c) + D_k, where D_k (m > 1 only) is the mean
+ *               over the two seasons of z at h's phase k minus the line
+ *               there (k = h - m*ceil(h/m): z_k - L0 - s (k + c) and
+ *               z_{k-m} - L1 - s (k + c))
  *
  *   inputs of frame t (standardised, per column, with training statistics):
  *     none      z_t, c_t

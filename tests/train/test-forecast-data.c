@@ -235,6 +235,49 @@ test_smoothed_reference (void)
   g_rmdir (dir);
 }
 
+/* The trend reference fits a line and a season locally: on a series that
+ * is exactly a line plus a season (quarterly) or a line (yearly) it is the
+ * future itself, for steps beyond a season too; and auto takes no logs
+ * with it. */
+static void
+test_trend_reference (void)
+{
+  static const double season[] = { 0, 3, 0.5, -2 };
+  g_autofree char *dir = g_dir_make_tmp ("rs-fd-XXXXXX", NULL);
+
+  for (guint m = 1; m <= 4; m += 3) {
+    GString *csv = g_string_new ("quarter,value\n");
+    g_autofree char *path = NULL;
+    RsForecastDataOptions o = options (6, 0.25);
+    g_autoptr (RsForecastData) d = NULL;
+    g_autoptr (GError) error = NULL;
+    double y[40], zhat[6];
+    float u[6] = { 0 };
+
+    for (int t = 0; t < 40; t++) {
+      y[t] = 20 + 0.5 * t + (m > 1 ? season[t % 4] : 0);
+      g_string_append_printf (csv, "%d-%02d,%.17g\n", 2000 + t / 4, 3 * (t % 4) + 1, y[t]);
+    }
+    path = write_csv (dir, "trend.csv", csv->str);
+    g_string_free (csv, TRUE);
+    o.time_column.name = "quarter";
+    o.season = m;
+    o.log = -1;
+    o.reference = RS_FORECAST_REFERENCE_TREND;
+    d = rs_forecast_data_load (path, &o, &error);
+    g_assert_no_error (error);
+    g_assert_false (rs_forecast_data_transform (d)->log);
+    g_assert_cmpuint (rs_forecast_data_first_frame (d), ==, 2 * MAX (m, 2));
+    for (gsize t = 2 * MAX (m, 2); t < 34; t++) {
+      rs_forecast_data_forecast (d, t, u, zhat, NULL);
+      for (guint h = 1; h <= 6; h++)
+        g_assert_cmpfloat_with_epsilon (zhat[h - 1], y[t + h], 1e-9);
+    }
+    g_remove (path);
+  }
+  g_rmdir (dir);
+}
+
 static void
 test_errors (void)
 {
@@ -354,6 +397,7 @@ main (int argc, char **argv)
   g_test_add_func ("/forecast-data/no-validation", test_no_validation);
   g_test_add_func ("/forecast-data/seasonal-transform", test_seasonal_transform);
   g_test_add_func ("/forecast-data/smoothed-reference", test_smoothed_reference);
+  g_test_add_func ("/forecast-data/trend-reference", test_trend_reference);
   g_test_add_func ("/forecast-data/errors", test_errors);
   g_test_add_func ("/forecast-data/min-rows", test_min_rows);
   return g_test_run ();
