@@ -219,6 +219,8 @@ metadata (TrainTask *task, RsTrainable *best, GPtrArray *meta, GPtrArray *kept,
   GString *inputs = g_string_new (NULL), *outputs = g_string_new (NULL);
   GString *norm = g_string_new ("{\"mean\": "), *cov = g_string_new ("[");
   const char *target = rs_forecast_data_column_name (f->data, 0);
+  const RsSeasonTest *test;
+  guint tested;
   double loss, rmse;
   g_autoptr (GError) error = NULL;
 
@@ -278,6 +280,13 @@ metadata (TrainTask *task, RsTrainable *best, GPtrArray *meta, GPtrArray *kept,
                           G_GSIZE_FORMAT ", \"validation_frames\": %" G_GSIZE_FORMAT
                           ", \"period\": \"%s\"", f->n_rows, f->train_end - f->first,
                           f->valid_end - f->valid_begin, rs_forecast_data_period (f->data));
+  if ((test = rs_forecast_data_season_test (f->data, &tested)) != NULL) {
+    g_string_append_printf (training, ", \"season_test\": {\"season\": %u, \"F\": ", tested);
+    rs_json_append_double (training, test->F);
+    g_string_append (training, ", \"critical\": ");
+    rs_json_append_double (training, test->critical);
+    g_string_append_printf (training, ", \"seasonal\": %s}", test->seasonal ? "true" : "false");
+  }
 }
 
 static void
@@ -323,6 +332,7 @@ train_forecast_new (const RsTrainConfig *c, GError **error)
   o.log = strcmp (c->log_transform, "yes") == 0 ? 1 : strcmp (c->log_transform, "no") == 0 ? 0
                                                                                           : -1;
   rs_forecast_reference_from_name (c->reference, &o.reference);
+  o.test_season = c->season_test;
   f->data = rs_forecast_data_load (c->input, &o, error);
   if (f->data == NULL) {
     forecast_free (&f->base);

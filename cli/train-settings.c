@@ -50,6 +50,10 @@ static const Spec specs[RS_SET_COUNT] = {
   [RS_SET_SEASON] = { "data", "season", 0, T_UINT, "0", NULL, 0, 100000, FALSE, TRUE, "M",
                       "Rows per season (12 monthly, 4 quarterly, 7 daily...); 0: from the time "
                       "column's spacing, 1 without one (default: 0)" },
+  [RS_SET_SEASON_TEST] = { "data", "season-test", 0, T_CHOICE, "yes", "yes|no", 0, 0, FALSE,
+                           TRUE, "YES|NO", "Keep the season only when the training rows show "
+                           "it (an F test of the detrended series on the phase, at 1%), else "
+                           "forecast without one (default: yes)" },
   [RS_SET_LOG_TRANSFORM] = { "data", "log-transform", 0, T_CHOICE, "auto", "auto|yes|no", 0, 0,
                              FALSE, TRUE, "HOW", "Forecast the log of the target: yes, no, or "
                              "auto (for a seasonal series whose every value is > 0, unless the "
@@ -515,7 +519,7 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   } else {
     static const RsSettingId forecast_only[] = { RS_SET_TARGET, RS_SET_COVARIATES,
                                                  RS_SET_TIME_COLUMN };
-    /* (season, log-transform and reference have defaults; only the
+    /* (season, season-test, log-transform and reference have defaults; only the
      * forecast task reads them.) */
     for (guint i = 0; i < G_N_ELEMENTS (forecast_only); i++)
       if (s->value[forecast_only[i]] != NULL && s->value[forecast_only[i]][0] != '\0')
@@ -560,6 +564,7 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   c->checkpoint_every = (guint) n[RS_SET_CHECKPOINT_EVERY];
   c->season = (guint) n[RS_SET_SEASON];
   c->log_transform = s->value[RS_SET_LOG_TRANSFORM];
+  c->season_test = strcmp (s->value[RS_SET_SEASON_TEST], "yes") == 0;
   c->reference = s->value[RS_SET_REFERENCE];
   c->freq_masks = (guint) n[RS_SET_FREQ_MASKS];
   c->freq_mask_width = (guint) n[RS_SET_FREQ_MASK_WIDTH];
@@ -629,8 +634,8 @@ rs_train_setting_for_task (RsSettingId id, const char *task)
   case RS_SET_FREQ_MASK_PERIOD: case RS_SET_TIME_MASKS: case RS_SET_TIME_MASK_WIDTH:
     return !forecast && (id != RS_SET_UNITS || strcmp (task, "ctc") == 0);
   case RS_SET_TARGET: case RS_SET_COVARIATES: case RS_SET_TIME_COLUMN: case RS_SET_MISSING:
-  case RS_SET_HORIZON: case RS_SET_STATE: case RS_SET_SEASON: case RS_SET_LOG_TRANSFORM:
-  case RS_SET_REFERENCE:
+  case RS_SET_HORIZON: case RS_SET_STATE: case RS_SET_SEASON: case RS_SET_SEASON_TEST:
+  case RS_SET_LOG_TRANSFORM: case RS_SET_REFERENCE:
     return forecast;
   default:
     return TRUE;

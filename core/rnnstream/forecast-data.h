@@ -34,6 +34,7 @@
 #include <rnnstream/csv-stream.h>
 #include <rnnstream/export.h>
 #include <rnnstream/forecast-transform.h>
+#include <rnnstream/season-test.h>
 
 G_BEGIN_DECLS
 
@@ -50,6 +51,8 @@ typedef struct {
   int log;                       /* 1 yes, 0 no, -1 for a seasonal series (m > 1) whose
                                   * every value is > 0, unless the reference is trend */
   RsForecastReference reference; /* see forecast-transform.h; 0 is none */
+  gboolean test_season;          /* keep a season m > 1 only when the training rows show
+                                  * it (rs_season_test), else use 1 */
 } RsForecastDataOptions;
 
 typedef struct RsForecastData RsForecastData;
@@ -90,9 +93,14 @@ RS_API void rs_forecast_data_split (const RsForecastData *data, gsize *train_end
 /* The representation with its training statistics (residual_std unset);
  * owned by data. */
 RS_API const RsForecastTransform *rs_forecast_data_transform (const RsForecastData *data);
+/* The season test's result when test_season ran it (NULL when it did
+ * not: no season to test, or too few rows), with the season it tested in
+ * *tested_season (may be NULL); owned by data. */
+RS_API const RsSeasonTest *rs_forecast_data_season_test (const RsForecastData *data,
+                                                         guint *tested_season);
 /* The season used: as given, or the one found from the times (1 when
- * there is none); and the period it was found from ("monthly", ... or
- * "given", "none"). */
+ * there is none), or 1 when test_season found none; and the period it was
+ * found from ("monthly", ... or "given", "none"). */
 RS_API const char *rs_forecast_data_period (const RsForecastData *data);
 
 /* Inputs of frames [first, first + n) (lag <= first, first + n <= n_rows)

@@ -21,6 +21,9 @@ struct RsForecastData {
   GPtrArray *names;          /* char *, one per column */
   RsForecastTransform tr;
   const char *period;
+  RsSeasonTest season_test;  /* when season_tested, of season season_tested_m */
+  gboolean season_tested;
+  guint season_tested_m;
   gsize n_rows, n_train_rows, lag;
   gboolean validating;
 };
@@ -270,6 +273,14 @@ rs_forecast_data_load (const char *path, const RsForecastDataOptions *o, GError 
     d->tr.season = rs_period_season (period);
     d->period = d->times == NULL ? "none" : rs_period_name (period);
   }
+  /* On the training rows only: validation must not choose the model. */
+  if (o->test_season && d->tr.season > 1) {
+    d->season_tested_m = d->tr.season;
+    d->season_tested = rs_season_test ((const double *) d->values->data, d->n_train_rows,
+                                       d->n_columns, d->tr.season, &d->season_test);
+    if (d->season_tested && !d->season_test.seasonal)
+      d->tr.season = 1;
+  }
   d->tr.horizon = o->horizon;
   d->tr.reference = o->reference;
   d->tr.n_covariates = o->n_covariates;
@@ -338,6 +349,16 @@ const RsForecastTransform *
 rs_forecast_data_transform (const RsForecastData *d)
 {
   return &d->tr;
+}
+
+const RsSeasonTest *
+rs_forecast_data_season_test (const RsForecastData *d, guint *tested_season)
+{
+  if (!d->season_tested)
+    return NULL;
+  if (tested_season != NULL)
+    *tested_season = d->season_tested_m;
+  return &d->season_test;
 }
 
 const char *

@@ -894,6 +894,40 @@ def train_forecaster(series, model, *settings):
     assert r.returncode == 0, r.stderr
 
 
+def test_train_tests_the_season():
+    """A daily series that does not repeat weekly trains without a season
+    (the test's F below its critical value, in the model's metadata); a
+    monthly one that repeats keeps its 12; --season-test no keeps 7."""
+    import random
+    rng = random.Random(3)
+    with tempfile.TemporaryDirectory() as d:
+        daily = os.path.join(d, "daily.csv")
+        with open(daily, "w") as f:
+            f.write("day,value\n")
+            for t in range(150):
+                day = datetime.date(2020, 1, 1) + datetime.timedelta(days=t)
+                f.write("%s,%.4f\n" % (day.isoformat(), 60 + 0.1 * t + rng.gauss(0, 3)))
+        monthly = os.path.join(d, "monthly.csv")
+        seasonal_series(monthly)
+        for series, column, flags, season, tested in (
+                (daily, "day", [], 1, False), (monthly, "month", [], 12, True),
+                (daily, "day", ["--season-test", "no"], 7, None)):
+            model = os.path.join(d, "m.safetensors")
+            r = run("train", "--task", "forecast", "-i", series, "--target", "value",
+                    "--time-column", column, "--epochs", "2", "-q", "-o", model, *flags)
+            assert r.returncode == 0, r.stderr
+            meta = metadata(model)
+            training = json.loads(meta["training"])
+            assert meta["season"] == str(season), (series, meta["season"])
+            if tested is None:
+                assert "season_test" not in training, training
+                continue
+            test = training["season_test"]
+            assert test["seasonal"] is tested and test["season"] == (7 if column == "day" else 12)
+            assert (test["F"] > test["critical"]) is tested, test
+            assert 2 < test["critical"] < 3.5, test
+
+
 def test_forecast_intervals_cover():
     """80% and 95% intervals on a series of season plus Gaussian noise cover
     about that share of what follows (on rows the model never saw), the
