@@ -12,7 +12,7 @@
 typedef enum {
   RS_SET_TASK, RS_SET_INPUT, RS_SET_VALIDATION_INPUT, RS_SET_TARGET, RS_SET_COVARIATES,
   RS_SET_TIME_COLUMN, RS_SET_MISSING, RS_SET_HORIZON, RS_SET_SEASON, RS_SET_SEASON_TEST,
-  RS_SET_LOG_TRANSFORM,
+  RS_SET_LOG_TRANSFORM, RS_SET_SEASONALITY,
   RS_SET_REFERENCE, RS_SET_VALIDATION, RS_SET_UNITS,
   RS_SET_LABELS,
   RS_SET_FRONTEND, RS_SET_SAMPLE_RATE,
@@ -38,7 +38,7 @@ typedef struct {
   const char *log, *plot, *units, *frontend;
   char **covariates;           /* NULL-terminated, never NULL */
   char **labels;               /* NULL-terminated, never NULL (empty: from the data) */
-  const char *missing, *cell, *optimizer, *state, *loss, *log_transform, *reference;
+  const char *missing, *cell, *optimizer, *state, *loss, *log_transform, *reference, *seasonality;
   gboolean season_test;
   guint horizon, hidden, layers, warmup, epochs, patience, plateau_patience, window, batch;
   guint checkpoint_every, threads, season;

@@ -292,7 +292,9 @@ rs_forecaster_push (RsForecaster *f, double y, const double *covariates, GError 
   g_return_val_if_fail (covariates != NULL || f->tr.n_covariates == 0, FALSE);
   if (!rs_forecast_transform_z (&f->tr, y, &z)) {
     g_set_error (error, RS_ERROR, RS_ERROR_PARSE, f->tr.log ? "the target is %g; the model "
-                 "forecasts its logarithm and needs values > 0" : "the target is %g", y);
+                 "forecasts its logarithm and needs values > 0" : f->tr.multiplicative
+                 ? "the target is %g; the model's season is multiplicative and needs values > 0"
+                 : "the target is %g", y);
     return FALSE;
   }
   for (guint j = 0; j < f->tr.n_covariates; j++)

@@ -97,7 +97,7 @@ rs_forecast_transform_lag (const RsForecastTransform *tr)
 gboolean
 rs_forecast_transform_z (const RsForecastTransform *tr, double y, double *z)
 {
-  if (!isfinite (y) || (tr->log && !(y > 0)))
+  if (!isfinite (y) || ((tr->log || tr->multiplicative) && !(y > 0)))
     return FALSE;
   *z = tr->log ? log (y) : y;
   return TRUE;
@@ -183,11 +183,18 @@ rs_forecast_transform_reference (const RsForecastTransform *tr, const double *z_
     now /= (double) b;
     before /= (double) b;
     const double slope = (now - before) / (double) b;
+    const double line = now + slope * ((double) h + c);
     if (m > 1) {
       const gssize k = (gssize) h - m * (((gssize) h + m - 1) / m);
-      dev = (z_now[k] - now + z_now[k - m] - before) / 2 - slope * ((double) k + c);
+      /* The line at phase k in the last season and in the one before. */
+      const double at0 = now + slope * ((double) k + c), at1 = before + slope * ((double) k + c);
+      /* A line that left the positive values behind has no ratios: the
+       * season is taken as additive there. */
+      if (tr->multiplicative && at0 > 0 && at1 > 0)
+        return line * (z_now[k] / at0 + z_now[k - m] / at1) / 2;
+      dev = (z_now[k] - at0 + z_now[k - m] - at1) / 2;
     }
-    return now + slope * ((double) h + c) + dev;
+    return line + dev;
   }
   case RS_FORECAST_REFERENCE_NONE:
   default:
@@ -314,9 +321,10 @@ rs_forecast_transform_to_json (const RsForecastTransform *tr)
   GString *out = g_string_new (NULL);
 
   g_string_append_printf (out, "{\"horizon\": %u, \"season\": %u, \"log\": %s, \"reference\": "
-                          "\"%s\", \"covariates\": %u, \"inputs\": {", tr->horizon, tr->season,
-                          tr->log ? "true" : "false", rs_forecast_reference_name (tr->reference),
-                          tr->n_covariates);
+                          "\"%s\", \"multiplicative\": %s, \"covariates\": %u, \"inputs\": {",
+                          tr->horizon, tr->season, tr->log ? "true" : "false",
+                          rs_forecast_reference_name (tr->reference),
+                          tr->multiplicative ? "true" : "false", tr->n_covariates);
   append_numbers (out, "mean", tr->in_mean, tr->n_inputs);
   g_string_append (out, ", ");
   append_numbers (out, "std", tr->in_std, tr->n_inputs);
@@ -388,7 +396,7 @@ rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json, cons
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root;
   JsonObject *o, *in, *out;
-  JsonNode *log, *ref;
+  JsonNode *log, *ref, *mul;
   const char *what = NULL;
 
   memset (tr, 0, sizeof *tr);
@@ -401,6 +409,8 @@ rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json, cons
   o = json_node_get_object (root);
   log = json_object_get_member (o, "log");
   ref = json_object_get_member (o, "reference");
+  /* Absent in the files of rnnstream before it: additive. */
+  mul = json_object_get_member (o, "multiplicative");
   if (!read_uint (o, "horizon", 1, 100000, &tr->horizon))
     what = "horizon (a whole number from 1 to 100000)";
   else if (!read_uint (o, "season", 1, 100000, &tr->season))
@@ -414,8 +424,12 @@ rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json, cons
            || json_node_get_value_type (ref) != G_TYPE_STRING
            || !rs_forecast_reference_from_name (json_node_get_string (ref), &tr->reference))
     what = "reference (\"none\", \"naive\", \"seasonal\", \"smoothed\" or \"trend\")";
+  else if (mul != NULL && (!JSON_NODE_HOLDS_VALUE (mul)
+                           || json_node_get_value_type (mul) != G_TYPE_BOOLEAN))
+    what = "multiplicative (true or false)";
   if (what == NULL) {
     tr->log = json_node_get_boolean (log);
+    tr->multiplicative = mul != NULL && json_node_get_boolean (mul);
     rs_forecast_transform_init (tr);
     in = member_object (o, "inputs");
     out = member_object (o, "outputs");

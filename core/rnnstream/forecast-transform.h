@@ -20,7 +20,10 @@
  *               L0 + s (h + c) + D_k, where D_k (m > 1 only) is the mean
  *               over the two seasons of z at h's phase k minus the line
  *               there (k = h - m*ceil(h/m): z_k - L0 - s (k + c) and
- *               z_{k-m} - L1 - s (k + c))
+ *               z_{k-m} - L1 - s (k + c)); with multiplicative, the
+ *               season scales with the line instead: the line at h times
+ *               the mean of z_k / (L0 + s (k + c)) and z_{k-m} / (L1 + s
+ *               (k + c)) (additive where the line is not > 0)
  *
  *   inputs of frame t (standardised, per column, with training statistics):
  *     none      z_t, c_t
@@ -67,6 +70,7 @@ typedef struct RsForecastTransform {
   guint season;              /* m >= 1 */
   gboolean log;
   RsForecastReference reference;
+  gboolean multiplicative;   /* the trend reference's season: ratios, not differences */
   guint n_covariates;
   guint n_inputs;            /* inputs per frame (rs_forecast_transform_init sets it) */
   double *in_mean, *in_std;  /* n_inputs each */
@@ -83,8 +87,8 @@ RS_API void rs_forecast_transform_copy (RsForecastTransform *dest, const RsForec
 /* Rows of history before the first frame (see above). */
 RS_API guint rs_forecast_transform_lag (const RsForecastTransform *tr);
 
-/* z of a target value; FALSE when log is set and y <= 0 (or y is not
- * finite). */
+/* z of a target value; FALSE when log or multiplicative is set and y <= 0
+ * (or y is not finite). */
 RS_API gboolean rs_forecast_transform_z (const RsForecastTransform *tr, double y, double *z);
 
 /* The inputs of frame t: z_now points at z_t, with z_now[-k] = z_{t-k}

@@ -868,10 +868,46 @@ def test_train_forecasts_seasonal_series():
             [line for line in forecast_text_lines(series, model)[13:]]
 
 
-def forecast_text_lines(series, model):
+def test_default_recipe_serves_as_trained():
+    """The default recipe on a positive monthly series: the trend reference
+    with a multiplicative season, no logs. forecast over the file gives
+    the validation RMSE train measured (every step of every validation
+    frame), and it beats seasonal naive's on the same forecasts."""
+    with tempfile.TemporaryDirectory() as d:
+        series = os.path.join(d, "series.csv")
+        y = seasonal_series(series)
+        model = os.path.join(d, "model.safetensors")
+        train_forecaster(series, model, "--horizon", "3", "--epochs", "60")
+        meta = metadata(model)
+        fc = json.loads(meta["forecast"])
+        assert fc["reference"] == "trend" and fc["multiplicative"] is True, fc
+        assert fc["log"] is False and fc["season"] == 12, fc
+        training = json.loads(meta["training"])
+        names, rows = forecast_rows(forecast_text(series, model))
+        assert all(r[1][0] is None for r in rows[:24]) and rows[24][1][0] is not None
+        n_train = int(len(y) * 0.8)
+        err, snaive = [], []
+        for t in range(n_train - 1, len(y) - 1):
+            for h in range(1, 4):
+                if t + h < len(y):
+                    err.append(rows[t][1][h - 1] - y[t + h])
+                    snaive.append(y[t + h - 12] - y[t + h])
+        rmse = math.sqrt(sum(e * e for e in err) / len(err))
+        snaive_rmse = math.sqrt(sum(e * e for e in snaive) / len(snaive))
+        print("# default recipe, 3 steps: validation RMSE %.3f, seasonal naive %.3f"
+              % (rmse, snaive_rmse))
+        assert abs(training["valid_metric"] - rmse) < 1e-3 * rmse, (training["valid_metric"], rmse)
+        assert rmse < 0.5 * snaive_rmse, (rmse, snaive_rmse)
+
+
+def forecast_text(series, model):
     r = run("forecast", "-m", model, "-i", series)
     assert r.returncode == 0, r.stderr
-    return r.stdout.splitlines()
+    return r.stdout
+
+
+def forecast_text_lines(series, model):
+    return forecast_text(series, model).splitlines()
 
 
 def noisy_series(path, n, seed, sigma=1.0):

@@ -236,16 +236,23 @@ test_smoothed_reference (void)
 }
 
 /* The trend reference fits a line and a season locally: on a series that
- * is exactly a line plus a season (quarterly) or a line (yearly) it is the
- * future itself, for steps beyond a season too; and auto takes no logs
- * with it. */
+ * is exactly a line plus a season (quarterly), a line (yearly) or a level
+ * times a season (multiplicative) it is the future itself, for steps
+ * beyond a season too; auto takes no logs with it, and a multiplicative
+ * season for a positive seasonal series. */
 static void
 test_trend_reference (void)
 {
-  static const double season[] = { 0, 3, 0.5, -2 };
+  static const double add[] = { 0, 3, 0.5, -2 }, ratio[] = { 1, 1.2, 0.9, 0.9 };
+  static const struct {
+    guint m;
+    int multiplicative;     /* the option */
+    gboolean expect;        /* the transform's */
+  } cases[] = { { 1, -1, FALSE }, { 4, 0, FALSE }, { 4, -1, TRUE } };
   g_autofree char *dir = g_dir_make_tmp ("rs-fd-XXXXXX", NULL);
 
-  for (guint m = 1; m <= 4; m += 3) {
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++) {
+    const guint m = cases[c].m;
     GString *csv = g_string_new ("quarter,value\n");
     g_autofree char *path = NULL;
     RsForecastDataOptions o = options (6, 0.25);
@@ -255,7 +262,7 @@ test_trend_reference (void)
     float u[6] = { 0 };
 
     for (int t = 0; t < 40; t++) {
-      y[t] = 20 + 0.5 * t + (m > 1 ? season[t % 4] : 0);
+      y[t] = cases[c].expect ? 50 * ratio[t % 4] : 20 + 0.5 * t + (m > 1 ? add[t % 4] : 0);
       g_string_append_printf (csv, "%d-%02d,%.17g\n", 2000 + t / 4, 3 * (t % 4) + 1, y[t]);
     }
     path = write_csv (dir, "trend.csv", csv->str);
@@ -263,10 +270,12 @@ test_trend_reference (void)
     o.time_column.name = "quarter";
     o.season = m;
     o.log = -1;
+    o.multiplicative = cases[c].multiplicative;
     o.reference = RS_FORECAST_REFERENCE_TREND;
     d = rs_forecast_data_load (path, &o, &error);
     g_assert_no_error (error);
     g_assert_false (rs_forecast_data_transform (d)->log);
+    g_assert_cmpint (rs_forecast_data_transform (d)->multiplicative, ==, cases[c].expect);
     g_assert_cmpuint (rs_forecast_data_first_frame (d), ==, 2 * MAX (m, 2));
     for (gsize t = 2 * MAX (m, 2); t < 34; t++) {
       rs_forecast_data_forecast (d, t, u, zhat, NULL);
