@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Forecast quality on a panel of public series: R's forecast package vs rnnstream.
 
-    bench/bench-forecast.py [--rnnstream PATH] [--args ARGS] [--timeout S]
+    bench/bench-forecast.py [--panel NAME] [--rnnstream PATH] [--args ARGS] [--timeout S]
 
-The panel is bench/forecast/panel.tsv and bench/forecast/series/*.csv (from R's
-datasets package, written by make-panel.R). Every series is split the same
+A panel is bench/forecast/NAME.tsv with its series in bench/forecast/series/*.csv
+(from R's datasets package, written by make-panel.R): `panel` (the default)
+is the one rnnstream's forecasting recipe was chosen on, `holdout` one it was
+scored on only once the recipe was fixed. Every series is split the same
 way for every method: train on all rows but the last H, score the H-step
 forecast made at the end of the training part against the last H rows.
 
@@ -55,15 +57,15 @@ class Failure(Exception):
     """One method could not forecast one series; the message says why."""
 
 
-def read_panel():
-    with open(os.path.join(PANEL_DIR, "panel.tsv"), newline="") as f:
+def read_panel(name="panel"):
+    with open(os.path.join(PANEL_DIR, name + ".tsv"), newline="") as f:
         panel = list(csv.DictReader(f, delimiter="\t"))
     for s in panel:
         s["m"], s["h"], s["rows"] = int(s["m"]), int(s["h"]), int(s["rows"])
         with open(os.path.join(PANEL_DIR, "series", s["name"] + ".csv"), newline="") as f:
             rows = list(csv.reader(f))
         if rows[0] != ["time", "value"] or len(rows) - 1 != s["rows"]:
-            raise SystemExit(f"{s['name']}.csv does not match panel.tsv")
+            raise SystemExit(f"{s['name']}.csv does not match {name}.tsv")
         # The raw text goes to rnnstream, so it reads exactly what R read.
         s["text"] = rows[1:]
         values = [float(v) for _, v in s["text"]]
@@ -90,7 +92,7 @@ def tail(text, n=3):
 
 # ----------------------------------------------------------------- R side
 
-def run_r(tmp, keep=None):
+def run_r(tmp, panel_name, keep=None):
     """{(series, method): (forecast, seconds)}, versions, failures."""
     out = keep or os.path.join(tmp, "r")
     stderr_path = os.path.join(out, "stderr.txt")
@@ -102,7 +104,7 @@ def run_r(tmp, keep=None):
         # the others, uses one thread.
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
         try:
-            p = subprocess.run(["Rscript", R_SCRIPT, out], env=env, capture_output=True,
+            p = subprocess.run(["Rscript", R_SCRIPT, out, panel_name], env=env, capture_output=True,
                                text=True, timeout=R_TIMEOUT_S)
         except (OSError, subprocess.TimeoutExpired) as e:
             raise Failure(f"Rscript did not run: {e}; install it with "
@@ -210,6 +212,8 @@ def means(scores, methods, names):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--panel", default="panel", choices=("panel", "holdout"),
+                    help="which panel (default: panel, the one the recipe was chosen on)")
     ap.add_argument("--rnnstream", metavar="PATH", help="also score this rnnstream executable")
     ap.add_argument("--args", default="", metavar="ARGS",
                     help="extra arguments for `rnnstream train` (one shell-quoted string)")
@@ -227,13 +231,13 @@ def main():
         ap.error("--args needs --rnnstream")
 
     started = time.perf_counter()
-    panel = read_panel()
+    panel = read_panel(opt.panel)
     methods = list(R_METHODS)
     failures = {}
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-forecast-") as tmp:
         try:
-            results, versions, failures = run_r(tmp, opt.r_dir)
+            results, versions, failures = run_r(tmp, opt.panel, opt.r_dir)
         except Failure as e:
             versions = f"R baselines failed: {e}"
         if opt.rnnstream:
@@ -251,7 +255,8 @@ def main():
     print(versions)
     if opt.rnnstream:
         print(f"rnnstream: {binary}" + (f" (train {opt.args})" if opt.args else ""))
-    print(f"panel: {len(panel)} series; train = all rows but the last H, test = the last H\n")
+    print(f"panel {opt.panel}: {len(panel)} series; train = all rows but the last H, "
+          "test = the last H\n")
 
     scores = {}
     for s in panel:

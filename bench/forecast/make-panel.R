@@ -1,10 +1,14 @@
-# Writes the forecasting panel: series from R's datasets package as
-# series/NAME.csv (time,value) and panel.tsv, beside this script.
+# Writes the forecasting panels: series from R's datasets package as
+# series/NAME.csv (time,value), panel.tsv (the development panel, on which
+# rnnstream's forecasting recipe was chosen) and holdout.tsv (a second
+# panel, scored only once the recipe was fixed), beside this script.
 #
 #   Rscript bench/forecast/make-panel.R
 #
-# The CSVs are committed; rerun this only to change the panel. Horizons
-# follow the M4 competition (yearly 6, quarterly 8, monthly 18, daily 14).
+# The CSVs are committed; rerun this only to change the panels. Horizons
+# follow the M4 competition (yearly 6, quarterly 8, monthly 18, daily 14);
+# series of frequency 1 that are not yearly (WWWusage by the minute, BJsales,
+# lh every 10 minutes) count as yearly: no season, 6 steps.
 
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", args, value = TRUE))))
@@ -24,6 +28,7 @@ ts_labels <- function(x) {
          "1" = sprintf("%04d", year),
          "4" = sprintf("%04d-%02d", year, period * 3 + 1),
          "12" = sprintf("%04d-%02d", year, period + 1),
+         "0.1" = sprintf("%04d", round(as.numeric(time(x)))),
          stop("unexpected frequency ", f))
 }
 
@@ -39,6 +44,21 @@ panel <- list(
   # yearly
   Nile = Nile, lynx = lynx, LakeHuron = LakeHuron, airmiles = airmiles
 )
+
+holdout <- list(
+  # monthly
+  Seatbelts_front = Seatbelts[, "front"], Seatbelts_rear = Seatbelts[, "rear"],
+  Seatbelts_kms = Seatbelts[, "kms"], Seatbelts_PetrolPrice = Seatbelts[, "PetrolPrice"],
+  mdeaths = mdeaths, fdeaths = fdeaths, sunspots = sunspots,
+  # quarterly
+  freeny_y = freeny.y,
+  Seatbelts_kms_quarterly = aggregate(Seatbelts[, "kms"], nfrequency = 4),
+  # yearly, or without a season
+  sunspot.year = sunspot.year, nhtemp = nhtemp, discoveries = discoveries,
+  WWWusage = WWWusage, BJsales = BJsales, lh = lh
+)
+holdout_source <- c(freeny_y = "datasets::freeny.y",
+                    Seatbelts_kms_quarterly = "aggregate(datasets::Seatbelts[, \"kms\"], 4)")
 
 rows <- list()
 write_series <- function(name, time, value, kind, source) {
@@ -62,4 +82,17 @@ write_series("airquality_Temp", sprintf("1973-%02d-%02d", aq$Month, aq$Day),
              aq$Temp, "daily", "datasets::airquality$Temp")
 
 write.table(do.call(rbind, rows), file.path(here, "panel.tsv"), sep = "\t",
+            row.names = FALSE, quote = FALSE)
+
+rows <- list()
+for (name in names(holdout)) {
+  x <- holdout[[name]]
+  source <- if (name %in% names(holdout_source)) holdout_source[[name]] else
+    sub("^datasets::Seatbelts_(.*)$", "datasets::Seatbelts[, \"\\1\"]", paste0("datasets::", name))
+  write_series(name, ts_labels(x), x, kind_of[[as.character(frequency(x))]], source)
+}
+# airquality's wind speeds, every day; no NA.
+write_series("airquality_Wind", sprintf("1973-%02d-%02d", aq$Month, aq$Day),
+             aq$Wind, "daily", "datasets::airquality$Wind")
+write.table(do.call(rbind, rows), file.path(here, "holdout.tsv"), sep = "\t",
             row.names = FALSE, quote = FALSE)

@@ -1,8 +1,8 @@
 # The reference forecasters of R's forecast package on the panel's splits.
 #
-#   Rscript bench/forecast/r-baselines.R OUTDIR
+#   Rscript bench/forecast/r-baselines.R OUTDIR [PANEL]
 #
-# For every series in panel.tsv (beside this script): train on all rows but
+# For every series in PANEL.tsv (beside this script; default panel): train on all rows but
 # the last h, forecast h steps with each method, and write
 #   OUTDIR/forecasts.csv  series,method,h,forecast   (h = 1 .. H)
 #   OUTDIR/times.csv      series,method,seconds      (fit + forecast, elapsed)
@@ -12,8 +12,10 @@
 
 suppressPackageStartupMessages(library(forecast))
 
-out <- commandArgs(trailingOnly = TRUE)
-if (length(out) != 1) stop("usage: Rscript r-baselines.R OUTDIR")
+argv <- commandArgs(trailingOnly = TRUE)
+if (length(argv) < 1 || length(argv) > 2) stop("usage: Rscript r-baselines.R OUTDIR [PANEL]")
+out <- argv[1]
+panel_name <- if (length(argv) == 2) argv[2] else "panel"
 args <- commandArgs(trailingOnly = FALSE)
 here <- dirname(normalizePath(sub("^--file=", "", grep("^--file=", args, value = TRUE))))
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
@@ -28,7 +30,7 @@ methods <- list(
   thetaf = function(y, h) thetaf(y, h = h)
 )
 
-panel <- read.delim(file.path(here, "panel.tsv"), stringsAsFactors = FALSE)
+panel <- read.delim(file.path(here, paste0(panel_name, ".tsv")), stringsAsFactors = FALSE)
 fc_rows <- list()
 time_rows <- list()
 for (i in seq_len(nrow(panel))) {
