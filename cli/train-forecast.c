@@ -333,6 +333,7 @@ train_forecast_new (const RsTrainConfig *c, GError **error)
                                                                                           : -1;
   rs_forecast_reference_from_name (c->reference, &o.reference);
   o.test_season = c->season_test;
+  o.damping = c->damping;
   o.multiplicative = strcmp (c->seasonality, "multiplicative") == 0 ? 1
                      : strcmp (c->seasonality, "additive") == 0 ? 0 : -1;
   f->data = rs_forecast_data_load (c->input, &o, error);

@@ -63,6 +63,10 @@ static const Spec specs[RS_SET_COUNT] = {
                            "The trend reference's season: additive, multiplicative (it scales "
                            "with the level; needs values > 0) or auto (multiplicative when every "
                            "value is > 0) (default: auto)" },
+  [RS_SET_DAMPING] = { "data", "damping", 0, T_NUMBER, "0.8", NULL, 0, 1, FALSE, TRUE, "PHI",
+                       "The trend reference's damping: each step ahead climbs phi times the "
+                       "slope of the step before; 1 is a straight line, 0 no slope (default: "
+                       "0.8)" },
   [RS_SET_REFERENCE] = { "data", "reference", 0, T_CHOICE, "trend",
                          "none|naive|seasonal|smoothed|trend", 0, 0, FALSE, TRUE, "REF",
                          "What the network corrects: trend (the seasonal naive forecast plus "
@@ -524,8 +528,8 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   } else {
     static const RsSettingId forecast_only[] = { RS_SET_TARGET, RS_SET_COVARIATES,
                                                  RS_SET_TIME_COLUMN };
-    /* (season, season-test, log-transform, seasonality and reference have
-     * defaults; only the forecast task reads them.) */
+    /* (season, season-test, log-transform, seasonality, damping and
+     * reference have defaults; only the forecast task reads them.) */
     for (guint i = 0; i < G_N_ELEMENTS (forecast_only); i++)
       if (s->value[forecast_only[i]] != NULL && s->value[forecast_only[i]][0] != '\0')
         return bad (error, s, forecast_only[i], "is for the forecast task, not %s", task);
@@ -570,6 +574,7 @@ rs_train_settings_parse (const RsTrainSettings *s, RsTrainConfig *c, GError **er
   c->season = (guint) n[RS_SET_SEASON];
   c->log_transform = s->value[RS_SET_LOG_TRANSFORM];
   c->seasonality = s->value[RS_SET_SEASONALITY];
+  c->damping = n[RS_SET_DAMPING];
   c->season_test = strcmp (s->value[RS_SET_SEASON_TEST], "yes") == 0;
   c->reference = s->value[RS_SET_REFERENCE];
   c->freq_masks = (guint) n[RS_SET_FREQ_MASKS];
@@ -641,7 +646,8 @@ rs_train_setting_for_task (RsSettingId id, const char *task)
     return !forecast && (id != RS_SET_UNITS || strcmp (task, "ctc") == 0);
   case RS_SET_TARGET: case RS_SET_COVARIATES: case RS_SET_TIME_COLUMN: case RS_SET_MISSING:
   case RS_SET_HORIZON: case RS_SET_STATE: case RS_SET_SEASON: case RS_SET_SEASON_TEST:
-  case RS_SET_LOG_TRANSFORM: case RS_SET_SEASONALITY: case RS_SET_REFERENCE:
+  case RS_SET_LOG_TRANSFORM: case RS_SET_SEASONALITY: case RS_SET_DAMPING:
+  case RS_SET_REFERENCE:
     return forecast;
   default:
     return TRUE;

@@ -12,7 +12,7 @@
 typedef enum {
   RS_SET_TASK, RS_SET_INPUT, RS_SET_VALIDATION_INPUT, RS_SET_TARGET, RS_SET_COVARIATES,
   RS_SET_TIME_COLUMN, RS_SET_MISSING, RS_SET_HORIZON, RS_SET_SEASON, RS_SET_SEASON_TEST,
-  RS_SET_LOG_TRANSFORM, RS_SET_SEASONALITY,
+  RS_SET_LOG_TRANSFORM, RS_SET_SEASONALITY, RS_SET_DAMPING,
   RS_SET_REFERENCE, RS_SET_VALIDATION, RS_SET_UNITS,
   RS_SET_LABELS,
   RS_SET_FRONTEND, RS_SET_SAMPLE_RATE,
@@ -45,7 +45,7 @@ typedef struct {
   guint freq_masks, freq_mask_width, freq_mask_period, time_masks, time_mask_width;
   double sample_rate;
   guint64 seed;
-  double validation, lr, momentum, weight_decay, clip, plateau_factor;
+  double validation, damping, lr, momentum, weight_decay, clip, plateau_factor;
 } RsTrainConfig;
 
 void rs_train_settings_init (RsTrainSettings *s);

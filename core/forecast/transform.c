@@ -36,6 +36,13 @@ has_seasonal_input (const RsForecastTransform *tr)
   return tr->reference != RS_FORECAST_REFERENCE_NONE && tr->season > 1;
 }
 
+/* sum_{j=1..h} phi^j: how many slopes the trend line climbs in h steps. */
+static double
+damped_steps (double phi, guint h)
+{
+  return phi >= 1 ? (double) h : phi * (1 - pow (phi, h)) / (1 - phi);
+}
+
 /* Rows per block of the trend reference's slope. */
 static gssize
 trend_block (const RsForecastTransform *tr)
@@ -183,7 +190,7 @@ rs_forecast_transform_reference (const RsForecastTransform *tr, const double *z_
     now /= (double) b;
     before /= (double) b;
     const double slope = (now - before) / (double) b;
-    const double line = now + slope * ((double) h + c);
+    const double line = now + slope * (c + damped_steps (tr->damping, h));
     if (m > 1) {
       const gssize k = (gssize) h - m * (((gssize) h + m - 1) / m);
       /* The line at phase k in the last season and in the one before. */
@@ -320,11 +327,14 @@ rs_forecast_transform_to_json (const RsForecastTransform *tr)
 {
   GString *out = g_string_new (NULL);
 
+  char damping[G_ASCII_DTOSTR_BUF_SIZE];
+
   g_string_append_printf (out, "{\"horizon\": %u, \"season\": %u, \"log\": %s, \"reference\": "
-                          "\"%s\", \"multiplicative\": %s, \"covariates\": %u, \"inputs\": {",
-                          tr->horizon, tr->season, tr->log ? "true" : "false",
-                          rs_forecast_reference_name (tr->reference),
-                          tr->multiplicative ? "true" : "false", tr->n_covariates);
+                          "\"%s\", \"multiplicative\": %s, \"damping\": %s, \"covariates\": "
+                          "%u, \"inputs\": {", tr->horizon, tr->season,
+                          tr->log ? "true" : "false", rs_forecast_reference_name (tr->reference),
+                          tr->multiplicative ? "true" : "false",
+                          g_ascii_dtostr (damping, sizeof damping, tr->damping), tr->n_covariates);
   append_numbers (out, "mean", tr->in_mean, tr->n_inputs);
   g_string_append (out, ", ");
   append_numbers (out, "std", tr->in_std, tr->n_inputs);
@@ -396,7 +406,7 @@ rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json, cons
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root;
   JsonObject *o, *in, *out;
-  JsonNode *log, *ref, *mul;
+  JsonNode *log, *ref, *mul, *damping;
   const char *what = NULL;
 
   memset (tr, 0, sizeof *tr);
@@ -411,6 +421,7 @@ rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json, cons
   ref = json_object_get_member (o, "reference");
   /* Absent in the files of rnnstream before it: additive. */
   mul = json_object_get_member (o, "multiplicative");
+  damping = json_object_get_member (o, "damping");
   if (!read_uint (o, "horizon", 1, 100000, &tr->horizon))
     what = "horizon (a whole number from 1 to 100000)";
   else if (!read_uint (o, "season", 1, 100000, &tr->season))
@@ -427,9 +438,16 @@ rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json, cons
   else if (mul != NULL && (!JSON_NODE_HOLDS_VALUE (mul)
                            || json_node_get_value_type (mul) != G_TYPE_BOOLEAN))
     what = "multiplicative (true or false)";
+  else if (damping != NULL && (!JSON_NODE_HOLDS_VALUE (damping)
+                               || (json_node_get_value_type (damping) != G_TYPE_DOUBLE
+                                   && json_node_get_value_type (damping) != G_TYPE_INT64)
+                               || !(json_node_get_double (damping) >= 0
+                                    && json_node_get_double (damping) <= 1)))
+    what = "damping (a number from 0 to 1)";
   if (what == NULL) {
     tr->log = json_node_get_boolean (log);
     tr->multiplicative = mul != NULL && json_node_get_boolean (mul);
+    tr->damping = damping != NULL ? json_node_get_double (damping) : 1;
     rs_forecast_transform_init (tr);
     in = member_object (o, "inputs");
     out = member_object (o, "outputs");

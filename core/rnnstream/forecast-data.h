@@ -50,6 +50,8 @@ typedef struct {
   guint season;                  /* m; 0: from the time column's period (else 1) */
   int log;                       /* 1 yes, 0 no, -1 for a seasonal series (m > 1) whose
                                   * every value is > 0, unless the reference is trend */
+  double damping;                /* the trend reference's phi in [0, 1] (rnnstream train's
+                                  * default: 0.8) */
   int multiplicative;            /* the trend reference's season (m > 1): 1 multiplicative,
                                   * 0 additive, -1 multiplicative when every value is > 0 */
   RsForecastReference reference; /* see forecast-transform.h; 0 is none */

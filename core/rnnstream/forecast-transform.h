@@ -14,16 +14,22 @@
  *     smoothed  the mean of the last season, plus the mean over the last
  *               two seasons of z at the same phase minus its season's mean
  *               (seasonal naive with the noise of one value averaged out)
- *     trend     a local line plus a season, from the last two blocks of
- *               b = max(m, 2) rows: with L0 the last block's mean, L1 the
- *               one's before, s = (L0 - L1) / b and c = (b - 1) / 2,
- *               L0 + s (h + c) + D_k, where D_k (m > 1 only) is the mean
+ *     trend     a local, damped line plus a season, from the last two
+ *               blocks of b = max(m, 2) rows: with L0 the last block's
+ *               mean, L1 the one's before, s = (L0 - L1) / b, c = (b - 1)
+ *               / 2 and phi the damping, L0 + s (c + phi + phi^2 + ... +
+ *               phi^h) + D_k (phi = 1: the straight line L0 + s (c + h);
+ *               phi = 0: its value at the last row, carried flat), where
+ *               D_k (m > 1 only) is the mean
  *               over the two seasons of z at h's phase k minus the line
  *               there (k = h - m*ceil(h/m): z_k - L0 - s (k + c) and
  *               z_{k-m} - L1 - s (k + c)); with multiplicative, the
  *               season scales with the line instead: the line at h times
  *               the mean of z_k / (L0 + s (k + c)) and z_{k-m} / (L1 + s
- *               (k + c)) (additive where the line is not > 0)
+ *               (k + c)) (additive where the line is not > 0). Why damped:
+ *               a slope measured on two blocks is noisy, and extrapolated
+ *               undamped over the horizon it wrecked the series without a
+ *               lasting trend (bench/README.md has the numbers)
  *
  *   inputs of frame t (standardised, per column, with training statistics):
  *     none      z_t, c_t
@@ -71,6 +77,7 @@ typedef struct RsForecastTransform {
   gboolean log;
   RsForecastReference reference;
   gboolean multiplicative;   /* the trend reference's season: ratios, not differences */
+  double damping;            /* the trend reference's phi, in [0, 1] */
   guint n_covariates;
   guint n_inputs;            /* inputs per frame (rs_forecast_transform_init sets it) */
   double *in_mean, *in_std;  /* n_inputs each */

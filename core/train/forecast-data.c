@@ -245,9 +245,11 @@ rs_forecast_data_load (const char *path, const RsForecastDataOptions *o, GError 
   gboolean ok;
   gsize train_frames, valid_frames;
 
-  if (o->horizon < 1 || !(o->validation >= 0 && o->validation <= 0.9)) {
-    g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "the horizon must be >= 1 (not %u) and the "
-                 "validation share in [0, 0.9] (not %g)", o->horizon, o->validation);
+  if (o->horizon < 1 || !(o->validation >= 0 && o->validation <= 0.9)
+      || !(o->damping >= 0 && o->damping <= 1)) {
+    g_set_error (error, RS_ERROR, RS_ERROR_ARGUMENT, "the horizon must be >= 1 (not %u), the "
+                 "validation share in [0, 0.9] (not %g) and the damping in [0, 1] (not %g)",
+                 o->horizon, o->validation, o->damping);
     return NULL;
   }
   file = from_stdin ? stdin : fopen (path, "r");
@@ -289,6 +291,7 @@ rs_forecast_data_load (const char *path, const RsForecastDataOptions *o, GError 
   }
   d->tr.horizon = o->horizon;
   d->tr.reference = o->reference;
+  d->tr.damping = o->damping;
   d->tr.n_covariates = o->n_covariates;
   rs_forecast_transform_init (&d->tr);
   d->lag = rs_forecast_transform_lag (&d->tr);

@@ -271,6 +271,7 @@ test_trend_reference (void)
     o.season = m;
     o.log = -1;
     o.multiplicative = cases[c].multiplicative;
+    o.damping = 1;
     o.reference = RS_FORECAST_REFERENCE_TREND;
     d = rs_forecast_data_load (path, &o, &error);
     g_assert_no_error (error);
@@ -285,6 +286,39 @@ test_trend_reference (void)
     g_remove (path);
   }
   g_rmdir (dir);
+}
+
+/* A damped line climbs phi, phi^2, ... slopes: on z = t (slope 1, the
+ * line at the last row z_t) the reference h steps ahead is z_t + phi +
+ * ... + phi^h; phi 0 carries z_t flat. */
+static void
+test_trend_damping (void)
+{
+  const double z[] = { 0, 1, 2, 3, 4 };
+  const double phis[] = { 0, 0.5, 0.8, 1 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (phis); i++) {
+    RsForecastTransform tr = { .horizon = 5, .season = 1, .damping = phis[i],
+                               .reference = RS_FORECAST_REFERENCE_TREND };
+    double climb = 0, p = 1;
+    g_autofree char *json = NULL;
+    RsForecastTransform back;
+    g_autoptr (GError) error = NULL;
+
+    rs_forecast_transform_init (&tr);
+    for (guint h = 1; h <= 5; h++) {
+      p *= phis[i];
+      climb += p;
+      g_assert_cmpfloat_with_epsilon (rs_forecast_transform_reference (&tr, z + 4, h),
+                                      4 + climb, 1e-12);
+    }
+    json = rs_forecast_transform_to_json (&tr);
+    g_assert_true (rs_forecast_transform_from_json (&back, json, "t", &error));
+    g_assert_no_error (error);
+    g_assert_cmpfloat (back.damping, ==, phis[i]);
+    rs_forecast_transform_clear (&back);
+    rs_forecast_transform_clear (&tr);
+  }
 }
 
 static void
@@ -407,6 +441,7 @@ main (int argc, char **argv)
   g_test_add_func ("/forecast-data/seasonal-transform", test_seasonal_transform);
   g_test_add_func ("/forecast-data/smoothed-reference", test_smoothed_reference);
   g_test_add_func ("/forecast-data/trend-reference", test_trend_reference);
+  g_test_add_func ("/forecast-data/trend-damping", test_trend_damping);
   g_test_add_func ("/forecast-data/errors", test_errors);
   g_test_add_func ("/forecast-data/min-rows", test_min_rows);
   return g_test_run ();
