@@ -69,10 +69,11 @@ static const Spec specs[RS_SET_COUNT] = {
                        "0.8)" },
   [RS_SET_REFERENCE] = { "data", "reference", 0, T_CHOICE, "trend",
                          "none|naive|seasonal|smoothed|trend", 0, 0, FALSE, TRUE, "REF",
-                         "What the network corrects: trend (the seasonal naive forecast plus "
-                         "the recent slope), seasonal (the seasonal naive forecast), smoothed "
-                         "(seasonal naive averaged over two seasons), naive (the last value) or "
-                         "none (it forecasts the level itself) (default: trend)" },
+                         "What the network corrects: trend (a damped local line plus the "
+                         "season, fitted to the last two seasons), seasonal (the seasonal naive "
+                         "forecast), smoothed (seasonal naive averaged over two seasons), naive "
+                         "(the last value) or none (it forecasts the level itself) (default: "
+                         "trend)" },
   [RS_SET_VALIDATION] = { "data", "validation", 0, T_NUMBER, "0.2", NULL, 0, 0.9, FALSE, TRUE,
                           "SHARE", "Share of rows held out at the end (default: 0.2)" },
   [RS_SET_UNITS] = { "data", "units", 0, T_CHOICE, "words", "words|chars", 0, 0, FALSE, TRUE,

@@ -19,17 +19,17 @@
  *               mean, L1 the one's before, s = (L0 - L1) / b, c = (b - 1)
  *               / 2 and phi the damping, L0 + s (c + phi + phi^2 + ... +
  *               phi^h) + D_k (phi = 1: the straight line L0 + s (c + h);
- *               phi = 0: its value at the last row, carried flat), where
- *               D_k (m > 1 only) is the mean
- *               over the two seasons of z at h's phase k minus the line
- *               there (k = h - m*ceil(h/m): z_k - L0 - s (k + c) and
- *               z_{k-m} - L1 - s (k + c)); with multiplicative, the
- *               season scales with the line instead: the line at h times
- *               the mean of z_k / (L0 + s (k + c)) and z_{k-m} / (L1 + s
- *               (k + c)) (additive where the line is not > 0). Why damped:
- *               a slope measured on two blocks is noisy, and extrapolated
- *               undamped over the horizon it wrecked the series without a
- *               lasting trend (bench/README.md has the numbers)
+ *               phi = 0: its value at the last row, carried flat). D_k
+ *               (m > 1 only) is the mean over the two seasons of z at h's
+ *               phase k minus the line there (k = h - m*ceil(h/m):
+ *               z_k - L0 - s (k + c) and z_{k-m} - L1 - s (k + c)); with
+ *               multiplicative, the season scales with the line instead:
+ *               the line at h times the mean of z_k / (L0 + s (k + c))
+ *               and z_{k-m} / (L1 + s (k + c)) (additive where the line is
+ *               not > 0). Why damped: a slope measured on two blocks is
+ *               noisy, and extrapolated undamped over the horizon it
+ *               wrecked the series without a lasting trend (bench/README.md
+ *               has the numbers)
  *
  *   inputs of frame t (standardised, per column, with training statistics):
  *     none      z_t, c_t
@@ -50,10 +50,11 @@
  * and corrections stay in range.
  *
  * The first frame is at row lag (0 for none; 1, or m when m > 1, for naive
- * and seasonal; 2m for smoothed; 2b for trend): the rows before only fill the history. Prediction intervals
- * take the forecast error of z_{t+h} as normal with deviation
- * residual_std[h] (measured on forecasts the network was not trained on),
- * so a log-transformed forecast has intervals skewed as the data are.
+ * and seasonal; 2m for smoothed; 2b for trend): the rows before only fill
+ * the history. Prediction intervals take the forecast error of z_{t+h} as
+ * normal with deviation residual_std[h] (measured on forecasts the network
+ * was not trained on), so a log-transformed forecast has intervals skewed
+ * as the data are.
  */
 #ifndef RS_FORECAST_TRANSFORM_H
 #define RS_FORECAST_TRANSFORM_H
@@ -135,8 +136,8 @@ RS_API char *rs_forecast_transform_to_json (const RsForecastTransform *tr);
 RS_API gboolean rs_forecast_transform_from_json (RsForecastTransform *tr, const char *json,
                                                  const char *display, GError **error);
 
-/* Static names: "none", "naive", "seasonal", "smoothed", "trend"; and back (FALSE:
- * unknown). */
+/* Static names: "none", "naive", "seasonal", "smoothed", "trend"; and back
+ * (FALSE: unknown). */
 RS_API const char *rs_forecast_reference_name (RsForecastReference reference);
 RS_API gboolean rs_forecast_reference_from_name (const char *name,
                                                  RsForecastReference *reference);
