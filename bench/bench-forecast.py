@@ -94,7 +94,9 @@ def tail(text, n=3):
 
 def run_r(tmp, panel_name, keep=None):
     """{(series, method): (forecast, seconds)}, versions, failures."""
-    out = keep or os.path.join(tmp, "r")
+    # A kept directory holds one subdirectory per panel, so that panels
+    # never read each other's forecasts.
+    out = os.path.join(keep or tmp, panel_name)
     stderr_path = os.path.join(out, "stderr.txt")
     if keep and os.path.exists(stderr_path):
         with open(stderr_path) as f:

@@ -220,7 +220,6 @@ metadata (TrainTask *task, RsTrainable *best, GPtrArray *meta, GPtrArray *kept,
   GString *norm = g_string_new ("{\"mean\": "), *cov = g_string_new ("[");
   const char *target = rs_forecast_data_column_name (f->data, 0);
   const RsSeasonTest *test;
-  guint tested;
   double loss, rmse;
   g_autoptr (GError) error = NULL;
 
@@ -280,8 +279,9 @@ metadata (TrainTask *task, RsTrainable *best, GPtrArray *meta, GPtrArray *kept,
                           G_GSIZE_FORMAT ", \"validation_frames\": %" G_GSIZE_FORMAT
                           ", \"period\": \"%s\"", f->n_rows, f->train_end - f->first,
                           f->valid_end - f->valid_begin, rs_forecast_data_period (f->data));
-  if ((test = rs_forecast_data_season_test (f->data, &tested)) != NULL) {
-    g_string_append_printf (training, ", \"season_test\": {\"season\": %u, \"F\": ", tested);
+  if ((test = rs_forecast_data_season_test (f->data)) != NULL) {
+    g_string_append_printf (training, ", \"season_test\": {\"season\": %u, \"F\": ",
+                            test->season);
     rs_json_append_double (training, test->F);
     g_string_append (training, ", \"critical\": ");
     rs_json_append_double (training, test->critical);

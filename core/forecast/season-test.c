@@ -72,6 +72,7 @@ rs_season_test (const double *x, gsize n, gsize stride, guint m, RsSeasonTest *o
   }
   if (!(within > 0))
     return FALSE;
+  out->season = m;
   out->F = (between / (m - 1)) / (within / (double) (N - m));
   out->critical = rs_f_quantile (0.99, m - 1, (double) (N - m));
   out->seasonal = out->F > out->critical;

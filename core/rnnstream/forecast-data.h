@@ -98,10 +98,8 @@ RS_API void rs_forecast_data_split (const RsForecastData *data, gsize *train_end
  * owned by data. */
 RS_API const RsForecastTransform *rs_forecast_data_transform (const RsForecastData *data);
 /* The season test's result when test_season ran it (NULL when it did
- * not: no season to test, or too few rows), with the season it tested in
- * *tested_season (may be NULL); owned by data. */
-RS_API const RsSeasonTest *rs_forecast_data_season_test (const RsForecastData *data,
-                                                         guint *tested_season);
+ * not: no season to test, or too few rows); owned by data. */
+RS_API const RsSeasonTest *rs_forecast_data_season_test (const RsForecastData *data);
 /* The season used: as given, or the one found from the times (1 when
  * there is none), or 1 when test_season found none; and the period it was
  * found from ("monthly", ... or "given", "none"). */

@@ -25,6 +25,7 @@
 G_BEGIN_DECLS
 
 typedef struct {
+  guint season;     /* m, the season tested */
   double F;         /* the statistic above */
   double critical;  /* its 1% critical value */
   gboolean seasonal;

@@ -21,9 +21,8 @@ struct RsForecastData {
   GPtrArray *names;          /* char *, one per column */
   RsForecastTransform tr;
   const char *period;
-  RsSeasonTest season_test;  /* when season_tested, of season season_tested_m */
+  RsSeasonTest season_test;  /* when season_tested */
   gboolean season_tested;
-  guint season_tested_m;
   gsize n_rows, n_train_rows, lag;
   gboolean validating;
 };
@@ -283,7 +282,6 @@ rs_forecast_data_load (const char *path, const RsForecastDataOptions *o, GError 
   }
   /* On the training rows only: validation must not choose the model. */
   if (o->test_season && d->tr.season > 1) {
-    d->season_tested_m = d->tr.season;
     d->season_tested = rs_season_test ((const double *) d->values->data, d->n_train_rows,
                                        d->n_columns, d->tr.season, &d->season_test);
     if (d->season_tested && !d->season_test.seasonal)
@@ -361,13 +359,9 @@ rs_forecast_data_transform (const RsForecastData *d)
 }
 
 const RsSeasonTest *
-rs_forecast_data_season_test (const RsForecastData *d, guint *tested_season)
+rs_forecast_data_season_test (const RsForecastData *d)
 {
-  if (!d->season_tested)
-    return NULL;
-  if (tested_season != NULL)
-    *tested_season = d->season_tested_m;
-  return &d->season_test;
+  return d->season_tested ? &d->season_test : NULL;
 }
 
 const char *
